@@ -70,7 +70,7 @@ $(BUILD)/coreastrad: $(COMMON_OBJS) $(DAEMON_OBJS)
 $(BUILD)/coreastractl: $(COMMON_OBJS) $(CTL_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/%.o: %.c $(wildcard */*.h) $(BUILD)/daemon/parse.h
+$(BUILD)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -81,7 +81,7 @@ $(BUILD)/daemon/parse.c $(BUILD)/daemon/parse.h: daemon/parse.y
 $(BUILD)/daemon/parse.o: $(BUILD)/daemon/parse.c daemon/config.h
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
-$(BUILD)/tests/%.o: tests/%.c $(wildcard */*.h) $(BUILD)/daemon/parse.h
+$(BUILD)/tests/%.o: tests/%.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ATF_CFLAGS) -c -o $@ $<
 
