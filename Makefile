@@ -36,8 +36,8 @@ CFLAGS	+= -DSANDBOX_TRAP
 endif
 
 COMMON_SRCS = common/log.c common/imsg.c common/util.c
-DAEMON_SRCS = daemon/coreastrad.c daemon/parent.c daemon/session.c \
-	      daemon/knownhosts.c daemon/control.c \
+DAEMON_SRCS = daemon/coreastrad.c daemon/proc.c daemon/parent.c daemon/session.c \
+	      daemon/knownhosts.c daemon/connect.c daemon/control.c \
 	      daemon/front.c daemon/front_api.c daemon/http.c \
 	      daemon/multipart.c daemon/json.c \
 	      daemon/worker.c daemon/worker_ssh.c daemon/worker_ftp.c \

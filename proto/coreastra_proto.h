@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#define COREASTRA_VERSION	"0.1.0"
 #define COREASTRA_PROTO_VERSION	1
 
 #define P_ID_LEN	37	/* UUID text and NUL */
@@ -35,6 +36,9 @@ enum imsg_type {
 
 	/* any child -> parent */
 	IMSG_LOG,			/* struct msg_log */
+
+	/* parent -> any child, first message: how to sandbox */
+	IMSG_SANDBOX,			/* struct msg_sandbox */
 
 	/* parent -> front */
 	IMSG_FRONT_CONFIG,		/* struct msg_front_config */
@@ -113,6 +117,13 @@ enum ftp_tls {
 struct msg_log {
 	int32_t		pri;
 	char		line[P_LOG_LEN];
+};
+
+struct msg_sandbox {
+	char		user[64];
+	char		chroot[P_PATH_LEN];
+	uint16_t	ports[4];	/* FTP: ports it may connect to */
+	uint32_t	nports;
 };
 
 struct msg_front_config {

@@ -37,10 +37,10 @@ _sshd_skip()
 	return 1
 }
 
-# Print a pseudo-random number in 0..32767.
+# Print a pseudo-random number in 0..9999.
 _sshd_random()
 {
-	od -An -N2 -tu2 /dev/urandom | awk '{ print $1 % 32768 }'
+	od -An -N2 -tu2 /dev/urandom | awk '{ print $1 % 10000 }'
 }
 
 # True when something listens on TCP port $1 of any address.
@@ -49,7 +49,8 @@ _sshd_port_busy()
 	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
 }
 
-# Print a free loopback port, trying up to 50 from a random base.
+# Print a free loopback port, trying up to 50 from a random base below
+# the kernel's ephemeral range, where outgoing connections take theirs.
 _sshd_free_port()
 {
 	_p=$((20000 + $(_sshd_random)))

@@ -1,0 +1,1107 @@
+/*
+ * The parent process: starts and restarts the front, opens sessions
+ * (resolve, connect, spawn a worker, check the host key, hand over the
+ * credentials), queues operations per session and hands each one a data
+ * channel, expires idle sessions, and reaps children.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "connect.h"
+#include "coreastra_proto.h"
+#include "knownhosts.h"
+#include "log.h"
+#include "parent.h"
+#include "util.h"
+
+#define PARENT_KILL_GRACE	3	/* seconds before SIGKILL on close */
+#define PARENT_SWEEP_SECS	1
+
+struct parent	*parent_env;
+
+static void	parent_dispatch_front(struct peer *, struct imsg *);
+static void	parent_dispatch_worker(struct peer *, struct imsg *);
+static void	parent_front_start(void);
+static void	parent_op_next(struct session *);
+
+/* Payload exactly the struct's size, else the child is misbehaving. */
+#define IMSG_IS(im, T)	((im)->hdr.len == sizeof(T))
+
+static void
+parent_reply(uint32_t front, uint32_t type, uint32_t reqid, int fd,
+    const void *data, size_t len)
+{
+	struct parent	*env = parent_env;
+
+	if (!env->p_front_up || front != env->p_front_gen) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	(void)reqid;
+	if (peer_compose(&env->p_front, type, 0, fd, data, len) == -1)
+		log_warn("reply to front");
+}
+
+static void
+parent_error(uint32_t front, uint32_t reqid, int status, const char *code,
+    const char *fmt, ...) __attribute__((__format__ (printf, 5, 6)));
+
+/* Answer a front request with an error in the API's format. */
+static void
+parent_error(uint32_t front, uint32_t reqid, int status, const char *code,
+    const char *fmt, ...)
+{
+	struct msg_error m;
+	va_list		 ap;
+
+	memset(&m, 0, sizeof(m));
+	m.reqid = reqid;
+	m.status = status;
+	strlcpy(m.code, code, sizeof(m.code));
+	va_start(ap, fmt);
+	vsnprintf(m.message, sizeof(m.message), fmt, ap);
+	va_end(ap);
+	parent_reply(front, IMSG_REP_ERROR, reqid, -1, &m, sizeof(m));
+}
+
+static void
+parent_not_found(uint32_t reqid)
+{
+	parent_error(parent_env->p_front_gen, reqid, 404, "session_not_found",
+	    "Session expired or not found");
+}
+
+static const char *
+parent_type_name(enum sess_type t)
+{
+	return t == SESS_SSH ? "ssh" : "ftp";
+}
+
+/* Kill a worker that has not exited after being asked to. */
+static void
+parent_kill_timer(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)ev;
+	if (s->s_pid > 0) {
+		log_warnx("session %s: worker %d did not exit, killing it",
+		    s->s_id, (int)s->s_pid);
+		kill(s->s_pid, SIGKILL);
+	}
+}
+
+/* Fail every operation still waiting on a session that is going away. */
+static void
+parent_fail_ops(struct session *s)
+{
+	struct op	*o;
+
+	while ((o = sess_op_head(s)) != NULL) {
+		/* The running one's front learns from its data channel. */
+		if (!(s->s_state == SESS_BUSY && o == TAILQ_FIRST(&s->s_ops)))
+			parent_error(o->o_front, o->o_reqid, 404,
+			    "session_not_found",
+			    "Session expired or not found");
+		s->s_state = SESS_DEAD;
+		sess_op_pop(s);
+	}
+}
+
+static void
+parent_wipe_auth(struct session *s)
+{
+	if (s->s_auth != NULL) {
+		freezero(s->s_auth, sizeof(struct msg_w_auth));
+		s->s_auth = NULL;
+	}
+}
+
+/*
+ * End a session: it leaves the table at once (later calls get 404); its
+ * worker is asked to say goodbye and killed if it lingers.
+ */
+void
+parent_sess_close(struct session *s, const char *reason)
+{
+	struct parent	*env = parent_env;
+	struct timeval	 tv = { PARENT_KILL_GRACE, 0 };
+
+	if (!s->s_linked)
+		return;
+	if (s->s_state != SESS_CONNECTING)
+		log_info("session %s closed: %s %s@%s:%u: %s", s->s_id,
+		    parent_type_name(s->s_type), s->s_user, s->s_host,
+		    s->s_port, reason);
+	parent_fail_ops(s);
+	parent_wipe_auth(s);
+	if (s->s_conn != NULL) {
+		conn_cancel(s->s_conn);
+		s->s_conn = NULL;
+	}
+	if (s->s_opentimer != NULL) {
+		event_free(s->s_opentimer);
+		s->s_opentimer = NULL;
+	}
+	s->s_state = SESS_DEAD;
+	sess_unlink(s);
+	if (s->s_pid <= 0) {
+		if (s->s_has_peer)
+			peer_free(&s->s_peer);
+		sess_free(s);
+		return;
+	}
+	if (s->s_has_peer && !s->s_peer.p_dead)
+		peer_compose(&s->s_peer, IMSG_W_CLOSE, 0, -1, NULL, 0);
+	s->s_killtimer = evtimer_new(proc_base, parent_kill_timer, s);
+	if (s->s_killtimer != NULL)
+		evtimer_add(s->s_killtimer, &tv);
+	TAILQ_INSERT_TAIL(&env->p_dying, s, s_dying);
+}
+
+/* An open failed: answer the front and drop the session. */
+static void
+parent_open_fail(struct session *s, int status, const char *code,
+    const char *msg)
+{
+	parent_env->p_stats.sessions_failed++;
+	log_info("session %s open failed: %s %s@%s:%u: %s", s->s_id,
+	    parent_type_name(s->s_type), s->s_user, s->s_host, s->s_port,
+	    msg);
+	parent_error(s->s_open_front, s->s_open_reqid, status, code, "%s",
+	    msg);
+	parent_sess_close(s, msg);
+}
+
+static void
+parent_open_timeout(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	parent_open_fail(arg, 504, "timeout", "Connection error: timed out");
+}
+
+static void
+parent_worker_closed(struct peer *p, const char *why)
+{
+	struct session	*s = p->p_arg;
+
+	log_debug("session %s: worker channel: %s", s->s_id, why);
+	if (s->s_pid > 0)
+		kill(s->s_pid, SIGKILL);
+}
+
+/* Misbehaving worker: treat it as compromised. */
+static void
+parent_worker_bad(struct session *s, const char *why, uint32_t type)
+{
+	log_warnx("session %s: worker %d sent %s (type %u): killing it",
+	    s->s_id, (int)s->s_pid, why, type);
+	if (s->s_pid > 0)
+		kill(s->s_pid, SIGKILL);
+	if (s->s_state == SESS_CONNECTING)
+		parent_open_fail(s, 500, "internal",
+		    "Worker failed: protocol violation");
+	else
+		parent_sess_close(s, "worker protocol violation");
+}
+
+/* The connection is up: exec a worker for it and start the protocol. */
+static void
+parent_worker_spawn(struct session *s, int fd, const char *addr)
+{
+	struct parent		*env = parent_env;
+	struct msg_sandbox	 sb;
+	struct msg_w_start	 st;
+	int			 fds[2], nfds = 1, chan, cafd = -1;
+
+	fds[0] = fd;
+	if (s->s_type == SESS_FTP && s->s_tls != FTP_TLS_NONE) {
+		if ((cafd = open(env->p_conf.c_ca_file, O_RDONLY |
+		    O_CLOEXEC)) == -1) {
+			log_warn("%s", env->p_conf.c_ca_file);
+			close(fd);
+			parent_open_fail(s, 500, "internal",
+			    "Connection failed: CA bundle unreadable");
+			return;
+		}
+		fds[nfds++] = cafd;
+	}
+	s->s_pid = proc_spawn(parent_type_name(s->s_type), fds, nfds,
+	    env->p_foreground, env->p_verbose, &chan);
+	close(fd);
+	if (cafd != -1)
+		close(cafd);
+	if (s->s_pid == -1 || peer_init(&s->s_peer, chan, "worker",
+	    parent_dispatch_worker, parent_worker_closed, s) == -1) {
+		log_warn("spawn worker");
+		parent_open_fail(s, 500, "internal",
+		    "Connection failed: cannot start worker");
+		return;
+	}
+	s->s_has_peer = 1;
+
+	memset(&sb, 0, sizeof(sb));
+	strlcpy(sb.user, env->p_conf.c_user, sizeof(sb.user));
+	strlcpy(sb.chroot, env->p_conf.c_chroot, sizeof(sb.chroot));
+	memset(&st, 0, sizeof(st));
+	st.type = s->s_type;
+	st.port = s->s_port;
+	st.timeout = env->p_conf.c_connect_timeout;
+	st.keepalive = env->p_conf.c_keepalive;
+	st.tls = s->s_tls;
+	st.passive = s->s_passive;
+	st.insecure = s->s_insecure;
+	strlcpy(st.id, s->s_id, sizeof(st.id));
+	strlcpy(st.host, s->s_host, sizeof(st.host));
+	strlcpy(st.addr, addr, sizeof(st.addr));
+	peer_compose(&s->s_peer, IMSG_SANDBOX, 0, -1, &sb, sizeof(sb));
+	peer_compose(&s->s_peer, IMSG_W_START, 0, -1, &st, sizeof(st));
+}
+
+static void
+parent_conn_done(void *arg, int fd, const char *addr, int status,
+    const char *why)
+{
+	struct session	*s = arg;
+
+	s->s_conn = NULL;
+	if (fd == -1) {
+		parent_open_fail(s, status, status == 504 ? "timeout" :
+		    "connection_failed", why);
+		return;
+	}
+	log_debug("session %s: connected to %s port %u", s->s_id, addr,
+	    s->s_port);
+	parent_worker_spawn(s, fd, addr);
+}
+
+/* Common start of an SSH or FTP open: limit, table entry, connect. */
+static struct session *
+parent_open_begin(uint32_t reqid, enum sess_type type, const char *host,
+    uint32_t port, const char *user, const char *name, uint32_t timeout)
+{
+	struct parent	*env = parent_env;
+	struct session	*s;
+	struct timeval	 tv;
+
+	if (sess_count >= env->p_conf.c_max_sessions) {
+		parent_error(env->p_front_gen, reqid, 503, "too_many_sessions",
+		    "Too many sessions: the limit is %u",
+		    env->p_conf.c_max_sessions);
+		return NULL;
+	}
+	if ((s = sess_new(type, time(NULL), env->p_conf.c_idle_timeout)) ==
+	    NULL) {
+		parent_error(env->p_front_gen, reqid, 500, "internal",
+		    "Out of memory");
+		return NULL;
+	}
+	strlcpy(s->s_host, host, sizeof(s->s_host));
+	strlcpy(s->s_user, user, sizeof(s->s_user));
+	strlcpy(s->s_name, name, sizeof(s->s_name));
+	s->s_port = port;
+	s->s_open_reqid = reqid;
+	s->s_open_front = env->p_front_gen;
+	if (timeout == 0)
+		timeout = env->p_conf.c_connect_timeout;
+	tv.tv_sec = timeout;
+	tv.tv_usec = 0;
+	s->s_opentimer = evtimer_new(proc_base, parent_open_timeout, s);
+	if (s->s_opentimer != NULL)
+		evtimer_add(s->s_opentimer, &tv);
+	s->s_conn = conn_start(host, port, timeout, parent_conn_done, s);
+	if (s->s_conn == NULL || s->s_opentimer == NULL) {
+		parent_open_fail(s, 500, "internal", "Out of memory");
+		return NULL;
+	}
+	env->p_stats.sessions_total++;
+	return s;
+}
+
+static void
+parent_req_ssh_open(struct imsg *im)
+{
+	struct msg_ssh_open	*m = im->data;
+	struct msg_w_auth	*a;
+	struct session		*s;
+
+	if (!STR_BOUNDED(m->host) || !STR_BOUNDED(m->username) ||
+	    !STR_BOUNDED(m->name) || !STR_BOUNDED(m->password) ||
+	    !STR_BOUNDED(m->private_key) || !STR_BOUNDED(m->passphrase) ||
+	    m->port == 0 || m->port > 65535) {
+		parent_error(parent_env->p_front_gen, m->reqid, 400,
+		    "invalid_request", "Invalid request");
+		return;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return;
+	strlcpy(a->username, m->username, sizeof(a->username));
+	strlcpy(a->password, m->password, sizeof(a->password));
+	strlcpy(a->private_key, m->private_key, sizeof(a->private_key));
+	strlcpy(a->passphrase, m->passphrase, sizeof(a->passphrase));
+	explicit_bzero(m->password, sizeof(m->password));
+	explicit_bzero(m->private_key, sizeof(m->private_key));
+	explicit_bzero(m->passphrase, sizeof(m->passphrase));
+	if ((s = parent_open_begin(m->reqid, SESS_SSH, m->host, m->port,
+	    m->username, m->name, m->timeout)) == NULL) {
+		freezero(a, sizeof(*a));
+		return;
+	}
+	s->s_auth = a;
+	parent_env->p_stats.sessions_ssh++;
+}
+
+static void
+parent_req_ftp_open(struct imsg *im)
+{
+	struct msg_ftp_open	*m = im->data;
+	struct msg_w_auth	*a;
+	struct session		*s;
+
+	if (!STR_BOUNDED(m->host) || !STR_BOUNDED(m->username) ||
+	    !STR_BOUNDED(m->name) || !STR_BOUNDED(m->password) ||
+	    m->port == 0 || m->port > 65535 || m->tls > FTP_TLS_IMPLICIT) {
+		parent_error(parent_env->p_front_gen, m->reqid, 400,
+		    "invalid_request", "Invalid request");
+		return;
+	}
+	if (m->insecure && !parent_env->p_conf.c_ftps_insecure_ok) {
+		parent_error(parent_env->p_front_gen, m->reqid, 400,
+		    "invalid_request",
+		    "insecure FTPS is not allowed by the configuration");
+		return;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return;
+	strlcpy(a->username, m->username, sizeof(a->username));
+	strlcpy(a->password, m->password, sizeof(a->password));
+	explicit_bzero(m->password, sizeof(m->password));
+	if ((s = parent_open_begin(m->reqid, SESS_FTP, m->host, m->port,
+	    m->username, m->name, m->timeout)) == NULL) {
+		freezero(a, sizeof(*a));
+		return;
+	}
+	s->s_tls = m->tls;
+	s->s_passive = m->passive != 0;
+	s->s_insecure = m->insecure != 0;
+	s->s_auth = a;
+	parent_env->p_stats.sessions_ftp++;
+}
+
+/* Expire idle sessions; returns how many were removed. */
+unsigned int
+parent_cleanup(void)
+{
+	struct session	*s, *next;
+	time_t		 now = time(NULL);
+	unsigned int	 n = 0;
+
+	RB_FOREACH_SAFE(s, sess_tree, &sess_all, next) {
+		if (s->s_state == SESS_CONNECTING || !sess_expired(s, now))
+			continue;
+		parent_sess_close(s, "idle timeout");
+		n++;
+	}
+	return n;
+}
+
+static void
+parent_sweep(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	parent_cleanup();
+}
+
+/* A live, ready-or-busy session by id, or NULL after expiring it. */
+static struct session *
+parent_sess_get(const char *id)
+{
+	struct session	*s;
+
+	if ((s = sess_find(id)) == NULL || s->s_state == SESS_CONNECTING ||
+	    s->s_state == SESS_DEAD)
+		return NULL;
+	if (sess_expired(s, time(NULL))) {
+		parent_sess_close(s, "idle timeout");
+		return NULL;
+	}
+	return s;
+}
+
+static void
+parent_send_session(uint32_t type, uint32_t reqid, struct session *s)
+{
+	struct msg_session	 m;
+
+	sess_describe(s, time(NULL), &m);
+	m.reqid = reqid;
+	parent_reply(parent_env->p_front_gen, type, reqid, -1, &m, sizeof(m));
+}
+
+static void
+parent_req_list(uint32_t reqid)
+{
+	struct session		*s;
+	struct msg_count	 c;
+
+	parent_cleanup();
+	memset(&c, 0, sizeof(c));
+	c.reqid = reqid;
+	RB_FOREACH(s, sess_tree, &sess_all) {
+		if (s->s_state == SESS_CONNECTING)
+			continue;
+		parent_send_session(IMSG_REP_SESSION, reqid, s);
+		c.count++;
+	}
+	parent_reply(parent_env->p_front_gen, IMSG_REP_LIST_END, reqid, -1,
+	    &c, sizeof(c));
+}
+
+/* Queue an operation; it starts now if the session is idle. */
+static void
+parent_req_op(struct imsg *im)
+{
+	struct parent	*env = parent_env;
+	struct msg_op	*m = im->data;
+	struct session	*s;
+
+	if (!STR_BOUNDED(m->id) || !STR_BOUNDED(m->path) ||
+	    !STR_BOUNDED(m->filename) || !STR_BOUNDED(m->command) ||
+	    m->op < OP_LIST || m->op > OP_EXEC) {
+		parent_error(env->p_front_gen, m->reqid, 400,
+		    "invalid_request", "Invalid request");
+		return;
+	}
+	if ((s = parent_sess_get(m->id)) == NULL) {
+		parent_not_found(m->reqid);
+		return;
+	}
+	if (m->op == OP_EXEC && s->s_type != SESS_SSH) {
+		parent_error(env->p_front_gen, m->reqid, 501, "not_supported",
+		    "Execute is not supported on FTP sessions");
+		return;
+	}
+	if (m->op == OP_EXEC && m->timeout == 0)
+		m->timeout = env->p_conf.c_command_timeout;
+	m->max_output = env->p_conf.c_max_output;
+	m->max_size = env->p_conf.c_max_file_size;
+	if (sess_op_push(s, m, m->reqid, env->p_front_gen) == NULL) {
+		parent_error(env->p_front_gen, m->reqid, 500, "internal",
+		    "Out of memory");
+		return;
+	}
+	sess_touch(s, time(NULL));
+	if (s->s_state == SESS_READY)
+		parent_op_next(s);
+}
+
+/* Start the operation at the head of the queue on its data channel. */
+static void
+parent_op_next(struct session *s)
+{
+	struct parent	*env = parent_env;
+	struct msg_req	 r;
+	struct op	*o;
+	int		 sv[2];
+
+	while ((o = sess_op_head(s)) != NULL) {
+		/* Asked by a front that has since died: nobody waits. */
+		if (o->o_front != env->p_front_gen || !env->p_front_up) {
+			sess_op_pop(s);
+			continue;
+		}
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+		    sv) == -1) {
+			log_warn("socketpair");
+			parent_error(o->o_front, o->o_reqid, 500, "internal",
+			    "Cannot create a data channel");
+			sess_op_pop(s);
+			continue;
+		}
+		memset(&r, 0, sizeof(r));
+		r.reqid = o->o_reqid;
+		o->o_msg.reqid = o->o_id;
+		parent_reply(o->o_front, IMSG_REP_OP_START, o->o_reqid, sv[0],
+		    &r, sizeof(r));
+		peer_compose(&s->s_peer, IMSG_W_OP, 0, sv[1], &o->o_msg,
+		    sizeof(o->o_msg));
+		s->s_state = SESS_BUSY;
+		s->s_opcount++;
+		if (o->o_msg.op < 5)
+			env->p_stats.ops[o->o_msg.op]++;
+		return;
+	}
+	s->s_state = SESS_READY;
+}
+
+static void
+parent_front_health(uint32_t reqid)
+{
+	struct parent		*env = parent_env;
+	struct msg_health	 h;
+
+	memset(&h, 0, sizeof(h));
+	h.reqid = reqid;
+	h.sessions = sess_count;
+	h.max_sessions = env->p_conf.c_max_sessions;
+	h.uptime = time(NULL) - env->p_started;
+	parent_reply(env->p_front_gen, IMSG_REP_HEALTH, reqid, -1, &h,
+	    sizeof(h));
+}
+
+static void
+parent_front_bad(const char *why, uint32_t type)
+{
+	struct parent	*env = parent_env;
+
+	log_warnx("front sent %s (type %u): restarting it", why, type);
+	if (env->p_front_pid > 0)
+		kill(env->p_front_pid, SIGKILL);
+}
+
+/* Messages from the front: requests on behalf of HTTP clients. */
+static void
+parent_dispatch_front(struct peer *p, struct imsg *im)
+{
+	struct parent		*env = parent_env;
+	struct msg_req		*r = im->data;
+	struct msg_req_id	*ri = im->data;
+	struct msg_log		*l = im->data;
+	struct session		*s;
+	struct msg_count	 c;
+
+	(void)p;
+	if (im->fd != -1) {
+		parent_front_bad("an unexpected descriptor", im->hdr.type);
+		return;
+	}
+	switch (im->hdr.type) {
+	case IMSG_LOG:
+		if (!IMSG_IS(im, struct msg_log) || !STR_BOUNDED(l->line))
+			break;
+		logit(l->pri == LOG_DEBUG ? LOG_DEBUG : l->pri & 7, "%s",
+		    l->line);
+		return;
+	case IMSG_REQ_HEALTH:
+		if (!IMSG_IS(im, struct msg_req))
+			break;
+		parent_front_health(r->reqid);
+		return;
+	case IMSG_REQ_SSH_OPEN:
+		if (!IMSG_IS(im, struct msg_ssh_open))
+			break;
+		parent_req_ssh_open(im);
+		return;
+	case IMSG_REQ_FTP_OPEN:
+		if (!IMSG_IS(im, struct msg_ftp_open))
+			break;
+		parent_req_ftp_open(im);
+		return;
+	case IMSG_REQ_LIST:
+		if (!IMSG_IS(im, struct msg_req))
+			break;
+		parent_req_list(r->reqid);
+		return;
+	case IMSG_REQ_GET:
+	case IMSG_REQ_CLOSE:
+		if (!IMSG_IS(im, struct msg_req_id) || !STR_BOUNDED(ri->id))
+			break;
+		if ((s = parent_sess_get(ri->id)) == NULL) {
+			parent_not_found(ri->reqid);
+			return;
+		}
+		if (im->hdr.type == IMSG_REQ_GET) {
+			parent_send_session(IMSG_REP_SESSION, ri->reqid, s);
+			return;
+		}
+		parent_sess_close(s, "closed by client");
+		memset(&c, 0, sizeof(c));
+		c.reqid = ri->reqid;
+		c.count = 1;
+		parent_reply(env->p_front_gen, IMSG_REP_COUNT, c.reqid, -1, &c,
+		    sizeof(c));
+		return;
+	case IMSG_REQ_CLEANUP:
+		if (!IMSG_IS(im, struct msg_req))
+			break;
+		memset(&c, 0, sizeof(c));
+		c.reqid = r->reqid;
+		c.count = parent_cleanup();
+		parent_reply(env->p_front_gen, IMSG_REP_COUNT, c.reqid, -1, &c,
+		    sizeof(c));
+		return;
+	case IMSG_REQ_OP:
+		if (!IMSG_IS(im, struct msg_op))
+			break;
+		parent_req_op(im);
+		return;
+	default:
+		parent_front_bad("an unknown message", im->hdr.type);
+		return;
+	}
+	parent_front_bad("a message of the wrong size", im->hdr.type);
+}
+
+static void
+parent_worker_hostkey(struct session *s, struct imsg *im)
+{
+	struct parent		*env = parent_env;
+	struct msg_w_hostkey	*hk = im->data;
+	char			 why[P_MSG_LEN];
+
+	if (!STR_BOUNDED(hk->type) || !STR_BOUNDED(hk->sha256) ||
+	    s->s_auth == NULL) {
+		parent_worker_bad(s, "a bad host key message", im->hdr.type);
+		return;
+	}
+	if (s->s_type == SESS_SSH) {
+		if (hk->type[0] == '\0' || kh_check(env->p_conf.c_known_hosts,
+		    env->p_conf.c_hostkey_policy, s->s_host, s->s_port,
+		    hk->type, hk->sha256, why, sizeof(why)) == -1) {
+			parent_open_fail(s, 502, "connection_failed", why);
+			return;
+		}
+		strlcpy(s->s_hktype, hk->type, sizeof(s->s_hktype));
+		strlcpy(s->s_hkfp, hk->sha256, sizeof(s->s_hkfp));
+	}
+	peer_compose(&s->s_peer, IMSG_W_AUTH, 0, -1, s->s_auth,
+	    sizeof(struct msg_w_auth));
+	parent_wipe_auth(s);
+}
+
+static void
+parent_worker_ready(struct session *s)
+{
+	if (s->s_opentimer != NULL) {
+		event_free(s->s_opentimer);
+		s->s_opentimer = NULL;
+	}
+	s->s_state = SESS_READY;
+	sess_touch(s, time(NULL));
+	log_info("session %s opened: %s %s@%s:%u%s%s", s->s_id,
+	    parent_type_name(s->s_type), s->s_user, s->s_host, s->s_port,
+	    s->s_name[0] ? " name " : "", s->s_name);
+	parent_send_session(IMSG_REP_SESSION, s->s_open_reqid, s);
+	parent_op_next(s);
+}
+
+static void
+parent_worker_done(struct session *s, struct imsg *im)
+{
+	struct parent		*env = parent_env;
+	struct msg_w_done	*d = im->data;
+	struct op		*o = sess_op_head(s);
+
+	if (s->s_state != SESS_BUSY || o == NULL || o->o_id != d->opid) {
+		parent_worker_bad(s, "an unexpected operation result",
+		    im->hdr.type);
+		return;
+	}
+	s->s_bytes_in += d->bytes_in;
+	s->s_bytes_out += d->bytes_out;
+	env->p_stats.bytes_in += d->bytes_in;
+	env->p_stats.bytes_out += d->bytes_out;
+	sess_op_pop(s);
+	sess_touch(s, time(NULL));
+	if (d->session_lost) {
+		parent_sess_close(s, "connection lost");
+		return;
+	}
+	parent_op_next(s);
+}
+
+/* Messages from a worker: host key, login outcome, operation results. */
+static void
+parent_dispatch_worker(struct peer *p, struct imsg *im)
+{
+	struct session		*s = p->p_arg;
+	struct msg_log		*l = im->data;
+	struct msg_error	*e = im->data;
+
+	if (im->fd != -1) {
+		parent_worker_bad(s, "an unexpected descriptor", im->hdr.type);
+		return;
+	}
+	switch (im->hdr.type) {
+	case IMSG_LOG:
+		if (!IMSG_IS(im, struct msg_log) || !STR_BOUNDED(l->line))
+			break;
+		logit(l->pri & 7, "%s", l->line);
+		return;
+	case IMSG_W_HOSTKEY:
+		if (!IMSG_IS(im, struct msg_w_hostkey) ||
+		    s->s_state != SESS_CONNECTING)
+			break;
+		parent_worker_hostkey(s, im);
+		return;
+	case IMSG_W_READY:
+		if (im->hdr.len != 0 || s->s_state != SESS_CONNECTING ||
+		    s->s_auth != NULL)
+			break;
+		parent_worker_ready(s);
+		return;
+	case IMSG_W_FAILED:
+		if (!IMSG_IS(im, struct msg_error) ||
+		    s->s_state != SESS_CONNECTING || !STR_BOUNDED(e->code) ||
+		    !STR_BOUNDED(e->message) || e->status < 400 ||
+		    e->status > 599)
+			break;
+		parent_open_fail(s, e->status, e->code, e->message);
+		return;
+	case IMSG_W_OP_DONE:
+		if (!IMSG_IS(im, struct msg_w_done))
+			break;
+		parent_worker_done(s, im);
+		return;
+	}
+	parent_worker_bad(s, "an unexpected message", im->hdr.type);
+}
+
+static void
+parent_front_closed(struct peer *p, const char *why)
+{
+	(void)p;
+	log_debug("front channel: %s", why);
+	if (parent_env->p_front_pid > 0)
+		kill(parent_env->p_front_pid, SIGKILL);
+}
+
+/* Start (or restart) the front and hand it its configuration. */
+static void
+parent_front_start(void)
+{
+	struct parent		*env = parent_env;
+	struct conf		*c = &env->p_conf;
+	struct msg_sandbox	 sb;
+	struct msg_front_config	 fc;
+	int			 i, chan, fd;
+
+	env->p_front_pid = proc_spawn("front", NULL, 0, env->p_foreground,
+	    env->p_verbose, &chan);
+	if (env->p_front_pid == -1)
+		fatal("spawn front");
+	if (peer_init(&env->p_front, chan, "front", parent_dispatch_front,
+	    parent_front_closed, NULL) == -1)
+		fatal("front channel");
+	env->p_front_up = 1;
+	env->p_front_gen++;
+
+	memset(&sb, 0, sizeof(sb));
+	strlcpy(sb.user, c->c_user, sizeof(sb.user));
+	strlcpy(sb.chroot, c->c_chroot, sizeof(sb.chroot));
+	memset(&fc, 0, sizeof(fc));
+	fc.max_clients = c->c_max_clients;
+	fc.max_body = c->c_max_body;
+	fc.header_timeout = c->c_header_timeout;
+	fc.keepalive_timeout = c->c_keepalive_timeout;
+	fc.command_timeout = c->c_command_timeout;
+	fc.max_file_size = c->c_max_file_size;
+	fc.norigins = c->c_norigins;
+	for (i = 0; i < c->c_norigins && i < P_ORIGINS; i++)
+		strlcpy(fc.origins[i], c->c_origins[i], sizeof(fc.origins[i]));
+	peer_compose(&env->p_front, IMSG_SANDBOX, 0, -1, &sb, sizeof(sb));
+	peer_compose(&env->p_front, IMSG_FRONT_CONFIG, 0, -1, &fc,
+	    sizeof(fc));
+	for (i = 0; i < env->p_nlisten; i++) {
+		if ((fd = dup(env->p_listen[i])) == -1)
+			fatal("dup");
+		peer_compose(&env->p_front, IMSG_FRONT_LISTEN, 0, fd, NULL, 0);
+	}
+	peer_compose(&env->p_front, IMSG_FRONT_READY, 0, -1, NULL, 0);
+	log_debug("front started, pid %d", (int)env->p_front_pid);
+}
+
+static void
+parent_front_restart(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (!parent_env->p_exiting && !parent_env->p_front_up)
+		parent_front_start();
+}
+
+/* A child ended: the front is restarted, a worker's session ends. */
+static void
+parent_reaped(pid_t pid, int status)
+{
+	struct parent	*env = parent_env;
+	struct session	*s;
+	struct timeval	 tv = { 0, 100000 };
+	char		 how[128];
+
+	proc_status_str(status, how, sizeof(how));
+	if (pid == env->p_front_pid) {
+		if (!env->p_exiting)
+			log_warnx("front %d %s: starting a new one", (int)pid,
+			    how);
+		peer_free(&env->p_front);
+		env->p_front_up = 0;
+		env->p_front_pid = -1;
+		env->p_stats.front_restarts++;
+		if (!env->p_exiting)
+			evtimer_add(env->p_front_timer, &tv);
+		return;
+	}
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		env->p_stats.deaths_sandbox++;
+	else if (WIFSIGNALED(status))
+		env->p_stats.deaths_signal++;
+	else
+		env->p_stats.deaths_exit++;
+	TAILQ_FOREACH(s, &env->p_dying, s_dying)
+		if (s->s_pid == pid)
+			break;
+	if (s == NULL) {
+		RB_FOREACH(s, sess_tree, &sess_all)
+			if (s->s_pid == pid)
+				break;
+		if (s == NULL)
+			return;
+		log_warnx("session %s: worker %d %s", s->s_id, (int)pid, how);
+		s->s_pid = -1;
+		if (s->s_state == SESS_CONNECTING)
+			parent_open_fail(s, 500, "internal", how[0] == 's' ?
+			    "Worker failed: killed by the sandbox" :
+			    "Worker failed unexpectedly");
+		else
+			parent_sess_close(s, how);
+		return;
+	}
+	log_debug("session %s: worker %d %s", s->s_id, (int)pid, how);
+	TAILQ_REMOVE(&env->p_dying, s, s_dying);
+	if (s->s_killtimer != NULL)
+		event_free(s->s_killtimer);
+	if (s->s_has_peer)
+		peer_free(&s->s_peer);
+	sess_free(s);
+}
+
+static void
+parent_sigchld(void)
+{
+	pid_t	 pid;
+	int	 status, i;
+
+	for (i = 0; i < 10000; i++) {
+		if ((pid = waitpid(-1, &status, WNOHANG)) <= 0)
+			break;
+		parent_reaped(pid, status);
+	}
+}
+
+/* Stop every child and exit. */
+static void
+parent_shutdown(void)
+{
+	struct parent	*env = parent_env;
+	struct session	*s, *next;
+	int		 i, status;
+
+	env->p_exiting = 1;
+	log_info("exiting");
+	RB_FOREACH_SAFE(s, sess_tree, &sess_all, next)
+		parent_sess_close(s, "daemon exiting");
+	if (env->p_front_pid > 0)
+		kill(env->p_front_pid, SIGTERM);
+	TAILQ_FOREACH(s, &env->p_dying, s_dying)
+		if (s->s_pid > 0)
+			kill(s->s_pid, SIGTERM);
+	/* Give children a moment, then make sure. */
+	for (i = 0; i < 20; i++) {
+		if (waitpid(-1, &status, WNOHANG) == -1 && errno == ECHILD)
+			break;
+		usleep(50000);
+	}
+	kill(0, SIGKILL);
+	exit(0);
+}
+
+static void
+parent_signal(int sig, short ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	switch (sig) {
+	case SIGCHLD:
+		parent_sigchld();
+		break;
+	case SIGHUP:
+		parent_reload();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		parent_shutdown();
+		break;
+	}
+}
+
+/* Open the configured listening sockets. */
+static int
+parent_listen(struct parent *env, int *fds, int *nfds)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 len;
+	int			 i, fd, on = 1;
+
+	*nfds = 0;
+	for (i = 0; i < env->p_conf.c_nlisten; i++) {
+		struct conf_listen *l = &env->p_conf.c_listen[i];
+
+		memset(&ss, 0, sizeof(ss));
+		if (inet_pton(AF_INET, l->l_addr, &sin->sin_addr) == 1) {
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(l->l_port);
+			len = sizeof(*sin);
+		} else if (inet_pton(AF_INET6, l->l_addr,
+		    &sin6->sin6_addr) == 1) {
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(l->l_port);
+			len = sizeof(*sin6);
+		} else {
+			log_warnx("listen address %s is not numeric",
+			    l->l_addr);
+			return -1;
+		}
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1 || bind(fd, (struct sockaddr *)&ss,
+		    len) == -1 || listen(fd, 511) == -1) {
+			log_warn("listen on %s port %u", l->l_addr, l->l_port);
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		fds[(*nfds)++] = fd;
+		log_info("listening on %s port %u", l->l_addr, l->l_port);
+	}
+	return 0;
+}
+
+/* Re-read the configuration; on error keep the old one. */
+int
+parent_reload(void)
+{
+	struct parent	*env = parent_env;
+	struct conf	*nc;
+	int		 fds[CONF_MAX_LISTEN], nfds, i;
+
+	if ((nc = calloc(1, sizeof(*nc))) == NULL)
+		return -1;
+	conf_defaults(nc);
+	if ((env->p_conf_explicit || access(env->p_conffile, F_OK) == 0) &&
+	    conf_parse(env->p_conffile, nc) == -1) {
+		log_warnx("reload of %s failed: keeping the old configuration",
+		    env->p_conffile);
+		free(nc);
+		return -1;
+	}
+	if (env->p_ctlsock[0] != '\0')
+		strlcpy(nc->c_control_socket, env->p_ctlsock,
+		    sizeof(nc->c_control_socket));
+	if (memcmp(nc->c_listen, env->p_conf.c_listen,
+	    sizeof(nc->c_listen)) != 0) {
+		struct conf saved = env->p_conf;
+
+		env->p_conf = *nc;
+		if (parent_listen(env, fds, &nfds) == -1) {
+			env->p_conf = saved;
+			free(nc);
+			log_warnx("reload failed: keeping the old "
+			    "configuration");
+			return -1;
+		}
+		for (i = 0; i < env->p_nlisten; i++)
+			close(env->p_listen[i]);
+		memcpy(env->p_listen, fds, sizeof(fds));
+		env->p_nlisten = nfds;
+	}
+	env->p_conf = *nc;
+	free(nc);
+	log_info("configuration reloaded");
+	/* A new front picks up the new listeners, limits and origins. */
+	if (env->p_front_pid > 0)
+		kill(env->p_front_pid, SIGTERM);
+	return 0;
+}
+
+void
+parent_stats(struct msg_stats *st)
+{
+	*st = parent_env->p_stats;
+	st->uptime = time(NULL) - parent_env->p_started;
+	st->sessions_open = sess_count;
+	st->max_sessions = parent_env->p_conf.c_max_sessions;
+}
+
+static void
+parent_sigev(int sig)
+{
+	struct event	*ev;
+
+	if ((ev = evsignal_new(proc_base, sig, parent_signal, NULL)) == NULL ||
+	    evsignal_add(ev, NULL) == -1)
+		fatalx("signal event");
+}
+
+/* Run the session manager until told to stop. */
+void
+parent_main(struct parent *env)
+{
+	struct timeval	 tv = { PARENT_SWEEP_SECS, 0 };
+
+	parent_env = env;
+	TAILQ_INIT(&env->p_dying);
+	env->p_started = time(NULL);
+	if ((proc_base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if (conn_dns_init() == -1)
+		fatalx("dns init");
+	if (parent_listen(env, env->p_listen, &env->p_nlisten) == -1)
+		fatalx("cannot listen");
+	signal(SIGPIPE, SIG_IGN);
+	parent_sigev(SIGCHLD);
+	parent_sigev(SIGHUP);
+	parent_sigev(SIGTERM);
+	parent_sigev(SIGINT);
+	if ((env->p_front_timer = evtimer_new(proc_base,
+	    parent_front_restart, NULL)) == NULL)
+		fatalx("evtimer_new");
+	env->p_sweep = event_new(proc_base, -1, EV_PERSIST, parent_sweep,
+	    NULL);
+	if (env->p_sweep == NULL || evtimer_add(env->p_sweep, &tv) == -1)
+		fatalx("sweep timer");
+	if (control_init(env->p_conf.c_control_socket,
+	    env->p_conf.c_control_group) == -1)
+		log_warnx("control socket %s unavailable",
+		    env->p_conf.c_control_socket);
+	setproctitle("parent");
+	parent_front_start();
+	log_info("started, version %s", COREASTRA_VERSION);
+	event_base_dispatch(proc_base);
+	fatalx("event loop ended");
+}

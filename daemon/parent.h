@@ -1,0 +1,52 @@
+/*
+ * The parent: session manager.  Owns the configuration, the session
+ * table and the children; never parses HTTP, JSON, SSH or FTP.
+ */
+#ifndef DAEMON_PARENT_H
+#define DAEMON_PARENT_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include "config.h"
+#include "proc.h"
+#include "session.h"
+
+struct parent {
+	struct conf	 p_conf;
+	char		 p_conffile[PATH_MAX];
+	int		 p_conf_explicit;	/* -f given */
+	int		 p_foreground;
+	int		 p_verbose;
+	time_t		 p_started;
+	char		 p_ctlsock[PATH_MAX];	/* -s, overrides config */
+
+	int		 p_listen[CONF_MAX_LISTEN];
+	int		 p_nlisten;
+
+	pid_t		 p_front_pid;
+	struct peer	 p_front;
+	int		 p_front_up;
+	uint32_t	 p_front_gen;
+	struct event	*p_front_timer;
+
+	struct event	*p_sweep;
+	int		 p_exiting;
+	struct msg_stats p_stats;
+	TAILQ_HEAD(, session) p_dying;
+};
+
+extern struct parent	*parent_env;
+
+void	 parent_main(struct parent *) __attribute__((__noreturn__));
+void	 parent_sess_close(struct session *, const char *);
+unsigned int parent_cleanup(void);
+int	 parent_reload(void);
+void	 parent_stats(struct msg_stats *);
+
+/* control.c */
+int	 control_init(const char *, const char *);
+void	 control_close(void);
+
+#endif

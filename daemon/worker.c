@@ -1,0 +1,249 @@
+/*
+ * The worker process: one per remote session.  It is sandboxed before
+ * it reads a byte from the network, then runs the backend for its
+ * protocol one operation at a time, as the parent hands them over.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "coreastra_proto.h"
+#include "datachan.h"
+#include "log.h"
+#include "proc.h"
+#include "sandbox.h"
+#include "util.h"
+#include "worker.h"
+
+#define WORKER_NOFILE	64
+#define WORKER_AS	(2ULL << 30)
+
+static struct imsgbuf	 worker_ib;
+
+static void
+worker_send(uint32_t type, const void *data, size_t len)
+{
+	if (imsg_compose(&worker_ib, type, 0, -1, data, len) == -1 ||
+	    imsg_flush_blocking(&worker_ib) == -1)
+		fatal("send to parent");
+}
+
+/* Report a failed open to the parent and stop. */
+static void __attribute__((__noreturn__))
+worker_fail(const struct dc_result *r)
+{
+	struct msg_error	 e;
+
+	memset(&e, 0, sizeof(e));
+	e.status = r->r_status >= 400 ? r->r_status : 502;
+	strlcpy(e.code, r->r_code[0] ? r->r_code : "connection_failed",
+	    sizeof(e.code));
+	strlcpy(e.message, r->r_message, sizeof(e.message));
+	worker_send(IMSG_W_FAILED, &e, sizeof(e));
+	exit(0);
+}
+
+/* Wait for the next message from the parent (or a timeout: 0). */
+static int
+worker_recv(struct imsg *im, int timeout_ms)
+{
+	struct pollfd	 pfd;
+	ssize_t		 n;
+	int		 rv;
+
+	for (;;) {
+		if ((rv = imsg_get(&worker_ib, im)) == -1)
+			fatal("message from parent");
+		if (rv == 1)
+			return 1;
+		pfd.fd = worker_ib.ib_fd;
+		pfd.events = POLLIN;
+		if ((rv = poll(&pfd, 1, timeout_ms)) == -1 && errno != EINTR)
+			fatal("poll");
+		if (rv == 0)
+			return 0;
+		if ((n = imsg_read(&worker_ib)) == 0)
+			fatalx("parent went away");
+		if (n == -1 && errno != EAGAIN)
+			fatal("read from parent");
+	}
+}
+
+/* Receive a message that must be of this type and size. */
+static void
+worker_expect(struct imsg *im, uint32_t type, size_t len)
+{
+	worker_recv(im, -1);
+	if (im->hdr.type != type || im->hdr.len != len || im->fd != -1)
+		fatalx("unexpected message %u from parent", im->hdr.type);
+}
+
+static void
+worker_sandbox(struct worker *w, const char *role)
+{
+	struct sandbox_conf	 sc;
+	struct msg_sandbox	*sb;
+	struct imsg		 im;
+	int			 i;
+
+	worker_expect(&im, IMSG_SANDBOX, sizeof(struct msg_sandbox));
+	sb = im.data;
+	if (!STR_BOUNDED(sb->user) || !STR_BOUNDED(sb->chroot) ||
+	    sb->nports > 4)
+		fatalx("bad sandbox message");
+	memset(&sc, 0, sizeof(sc));
+	sc.sc_user = sb->user;
+	sc.sc_chroot = sb->chroot;
+	sc.sc_nofile = WORKER_NOFILE;
+	sc.sc_as = WORKER_AS;
+	for (i = 0; i < (int)sb->nports; i++)
+		sc.sc_ports[i] = sb->ports[i];
+	sc.sc_nports = sb->nports;
+	sandbox_enter(strcmp(role, "ssh") == 0 ? SANDBOX_SSH : SANDBOX_FTP,
+	    &sc);
+	imsg_free(&im);
+	(void)w;
+}
+
+/* Handshake, host key, login: the session is ready or we exit. */
+static void
+worker_open(struct worker *w)
+{
+	struct msg_w_hostkey	 hk;
+	struct dc_result	 r;
+	struct imsg		 im;
+
+	worker_expect(&im, IMSG_W_START, sizeof(struct msg_w_start));
+	memcpy(&w->w_start, im.data, sizeof(w->w_start));
+	imsg_free(&im);
+	if (!STR_BOUNDED(w->w_start.id) || !STR_BOUNDED(w->w_start.host) ||
+	    !STR_BOUNDED(w->w_start.addr))
+		fatalx("bad start message");
+	setproctitle("%s worker %s:%u", w->w_be->wb_name, w->w_start.host,
+	    w->w_start.port);
+
+	memset(&hk, 0, sizeof(hk));
+	memset(&r, 0, sizeof(r));
+	if (w->w_be->wb_handshake(w, &hk, &r) == -1)
+		worker_fail(&r);
+	worker_send(IMSG_W_HOSTKEY, &hk, sizeof(hk));
+
+	worker_expect(&im, IMSG_W_AUTH, sizeof(struct msg_w_auth));
+	if (w->w_be->wb_auth(w, im.data, &r) == -1) {
+		imsg_free(&im);
+		worker_fail(&r);
+	}
+	imsg_free(&im);
+	worker_send(IMSG_W_READY, NULL, 0);
+}
+
+/* Run one operation on its data channel and report to the parent. */
+static void
+worker_op(struct worker *w, struct imsg *im)
+{
+	struct msg_op		*op = im->data;
+	struct msg_w_done	 d;
+	struct dc_result	 r;
+	uint64_t		 in = w->w_bytes_in, out = w->w_bytes_out;
+	uint64_t		 start = mono_ms();
+	int			 chan = imsg_take_fd(im);
+
+	if (!STR_BOUNDED(op->path) || !STR_BOUNDED(op->filename) ||
+	    !STR_BOUNDED(op->command))
+		fatalx("bad operation message");
+	memset(&r, 0, sizeof(r));
+	r.r_status = 200;
+	r.r_exit_code = -1;
+	switch (op->op) {
+	case OP_LIST:
+		w->w_be->wb_list(w, op, chan, &r);
+		break;
+	case OP_DOWNLOAD:
+		w->w_be->wb_download(w, op, chan, &r);
+		break;
+	case OP_UPLOAD:
+		w->w_be->wb_upload(w, op, chan, &r);
+		break;
+	case OP_EXEC:
+		w->w_be->wb_exec(w, op, chan, &r);
+		break;
+	default:
+		fatalx("unknown operation %u", op->op);
+	}
+	if (r.r_duration_ms == 0)
+		r.r_duration_ms = mono_ms() - start;
+	/* The front may be gone; the parent still needs to hear. */
+	(void)dc_write(chan, DC_RESULT, &r, sizeof(r));
+	close(chan);
+
+	memset(&d, 0, sizeof(d));
+	d.opid = op->reqid;
+	d.status = r.r_status;
+	d.session_lost = r.r_session_lost;
+	d.bytes_in = w->w_bytes_in - in;
+	d.bytes_out = w->w_bytes_out - out;
+	worker_send(IMSG_W_OP_DONE, &d, sizeof(d));
+}
+
+/* Operations until the parent says goodbye. */
+static void __attribute__((__noreturn__))
+worker_loop(struct worker *w)
+{
+	struct imsg	 im;
+	int		 next = 0;
+
+	for (;;) {
+		if (w->w_be->wb_keepalive != NULL && next <= 0)
+			next = w->w_be->wb_keepalive(w);
+		if (worker_recv(&im, next > 0 ? next * 1000 : -1) == 0) {
+			next = 0;
+			continue;
+		}
+		switch (im.hdr.type) {
+		case IMSG_W_OP:
+			if (im.hdr.len != sizeof(struct msg_op) || im.fd == -1)
+				fatalx("bad operation message");
+			worker_op(w, &im);
+			break;
+		case IMSG_W_CLOSE:
+			if (w->w_be->wb_close != NULL)
+				w->w_be->wb_close(w);
+			exit(0);
+		default:
+			fatalx("unexpected message %u", im.hdr.type);
+		}
+		imsg_free(&im);
+	}
+}
+
+void
+worker_main(int fd, const char *role)
+{
+	static struct worker	 w;
+	char			 name[32];
+
+	proc_child_setup();
+	if (imsgbuf_init(&worker_ib, fd) == -1)
+		fatal("imsgbuf_init");
+	proc_log_to(&worker_ib);
+	snprintf(name, sizeof(name), "%s worker", role);
+	log_procname(strdup(name));
+	memset(&w, 0, sizeof(w));
+	w.w_parent = fd;
+	w.w_sock = PROC_FD_REMOTE;
+	w.w_cafd = fcntl(PROC_FD_CA, F_GETFD) != -1 ? PROC_FD_CA : -1;
+	w.w_be = strcmp(role, "ssh") == 0 ? &worker_ssh_backend :
+	    &worker_ftp_backend;
+	if (w.w_be->wb_preinit != NULL && w.w_be->wb_preinit(&w) == -1)
+		fatalx("%s initialisation failed", role);
+	worker_sandbox(&w, role);
+	worker_open(&w);
+	worker_loop(&w);
+}

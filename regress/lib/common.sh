@@ -1,0 +1,373 @@
+# Helpers shared by the regress tests: start coreastrad on a free
+# loopback port with a test configuration, talk to its API, look at its
+# processes, and stop it leaving nothing behind.
+#
+# Sourced by atf-sh test programs (and benchmarks):
+#
+#	. "$(atf_get_srcdir)/lib/common.sh"
+#
+#	atf_test_case foo cleanup
+#	foo_body() {
+#		ca_setup 'idle timeout 3s'	# extra configuration lines
+#		ca_start
+#		api GET /health; [ "$STATUS" = 200 ] || atf_fail ...
+#		ca_stop
+#	}
+#	foo_cleanup() { ca_cleanup; }
+#
+# Variables: CA_BINDIR CA_SRCDIR CA_DAEMON CA_CTL CA_ROOT (1 when root)
+# CA_USER CA_CHROOT W (work directory) CA_PORT CA_CONF CA_LOG CA_PID
+# CA_URL.  After api: STATUS, $W/body, $W/headers.
+#
+# Functions:
+#	ca_setup [line ...]	work dir, free port, configuration file
+#	ca_start		check the configuration, start, wait for /health
+#	ca_stop			SIGTERM, wait, check nothing remains
+#	ca_cleanup		kill whatever the test left (cleanup routines)
+#	api METHOD PATH [JSON]	request; STATUS, $W/body, $W/headers
+#	api_expect CODE METHOD PATH [JSON]	api, fail unless STATUS=CODE
+#	jget FILTER		print a jq filter (".a.b" or "a") of $W/body
+#	header NAME		print a response header's value from $W/headers
+#	ca_children, ca_front, ca_workers	PIDs under the daemon
+#	ca_status PID FIELD	a field of /proc/PID/status
+#	ca_bg CMD ...		start a helper in the background, killed later
+#	ca_fail MSG		fail, with the daemon log's tail
+
+CA_USER=_coreastra
+CA_CHROOT=/var/empty
+
+# The daemon's sandboxed children cannot run LeakSanitizer (it needs
+# ptrace and /proc); unit tests keep it through run-tests.sh.
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
+: "${UBSAN_OPTIONS:=print_stacktrace=1:halt_on_error=1}"
+export UBSAN_OPTIONS
+
+# Locate the binaries and the source tree from kyua's variables, or from
+# where this program lives (BUILD/regress/t_NAME).
+_ca_dirs()
+{
+	_d=$(atf_get_srcdir)
+	if atf_config_has bindir; then
+		CA_BINDIR=$(atf_config_get bindir)
+	else
+		CA_BINDIR=$(cd "$_d/.." && pwd)
+	fi
+	if atf_config_has srcdir; then
+		CA_SRCDIR=$(atf_config_get srcdir)
+	else
+		CA_SRCDIR=$(cd "$_d/../../.." && pwd)
+	fi
+	CA_DAEMON=$CA_BINDIR/coreastrad
+	CA_CTL=$CA_BINDIR/coreastractl
+	CA_ROOT=0
+	[ "$(id -u)" -eq 0 ] && CA_ROOT=1
+	return 0
+}
+
+# Fail the test with a message and the end of the daemon's log.
+ca_fail()
+{
+	if [ -n "$CA_LOG" ] && [ -s "$CA_LOG" ]; then
+		echo "--- last lines of $CA_LOG:" >&2
+		tail -n 40 "$CA_LOG" >&2
+	fi
+	atf_fail "$*"
+}
+
+# Print a pseudo-random number in 0..9999.
+_ca_random()
+{
+	od -An -N2 -tu2 /dev/urandom | awk '{ print $1 % 10000 }'
+}
+
+# True when something listens on TCP port $1.
+ca_port_busy()
+{
+	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+}
+
+# Print a free TCP port in 10000..19999: below the ephemeral range and
+# away from the ports sshd.sh picks (20000..29999).
+ca_free_port()
+{
+	_p=$((10000 + $(_ca_random)))
+	_n=0
+	while [ $_n -lt 50 ]; do
+		if [ $_p -gt 19999 ]; then
+			_p=10000
+		fi
+		if ! ca_port_busy $_p; then
+			echo $_p
+			return 0
+		fi
+		_p=$((_p + 1))
+		_n=$((_n + 1))
+	done
+	return 1
+}
+
+# Make the work directory and the configuration; each argument is one
+# more configuration line (callers may also append to $CA_CONF).
+ca_setup()
+{
+	_ca_dirs
+	[ -x "$CA_DAEMON" ] || atf_fail "$CA_DAEMON is missing"
+	W=$PWD/ca
+	mkdir -p "$W" || atf_fail "mkdir $W"
+	CA_CONF=$W/coreastrad.conf
+	CA_LOG=$W/daemon.log
+	CA_PORT=$(ca_free_port) || atf_fail "no free loopback port"
+	CA_URL=http://127.0.0.1:$CA_PORT
+	(
+		umask 077
+		cat >"$CA_CONF" <<EOF
+# coreastrad test configuration
+listen on 127.0.0.1 port $CA_PORT
+control socket "$W/ctl.sock"
+known hosts "$W/known_hosts"
+EOF
+	) || atf_fail "cannot write $CA_CONF"
+	if [ $CA_ROOT -eq 1 ]; then
+		printf 'user "%s"\nchroot "%s"\n' "$CA_USER" "$CA_CHROOT" \
+		    >>"$CA_CONF"
+	fi
+	for _l in "$@"; do
+		printf '%s\n' "$_l" >>"$CA_CONF"
+	done
+	chmod 0600 "$CA_CONF"
+	export W CA_PORT CA_CONF CA_LOG CA_URL
+}
+
+# True when process $1 exists and is not a zombie.
+ca_alive()
+{
+	[ -r "/proc/$1/stat" ] || return 1
+	# The state follows the parenthesised command name.
+	_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$_st" ] && [ "$_st" != Z ]
+}
+
+# Wait up to $1 tenths of a second for GET /health to answer 200.
+ca_wait_health()
+{
+	_n=0
+	while [ $_n -lt "$1" ]; do
+		if [ -n "$CA_PID" ] && ! ca_alive "$CA_PID"; then
+			return 2
+		fi
+		_c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+		    "$CA_URL/health" 2>/dev/null)
+		[ "$_c" = 200 ] && return 0
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+
+# Check the configuration, start the daemon in the foreground in its
+# own session (it signals its process group on exit), wait for /health.
+ca_start()
+{
+	"$CA_DAEMON" -n -f "$CA_CONF" >"$W/check.out" 2>&1 ||
+	    atf_fail "configuration rejected: $(cat "$W/check.out")"
+	setsid "$CA_DAEMON" -d -f "$CA_CONF" ${CA_DAEMON_FLAGS:-} \
+	    >>"$CA_LOG" 2>&1 </dev/null &
+	CA_PID=$!
+	echo "$CA_PID" >"$W/daemon.pid"
+	export CA_PID
+	trap ca_cleanup EXIT
+	ca_wait_health 100
+	case $? in
+	0)	;;
+	2)	ca_fail "coreastrad exited during start-up" ;;
+	*)	ca_fail "coreastrad did not answer /health within 10 s" ;;
+	esac
+	ca_children >"$W/children.start"
+}
+
+# Print the PIDs of the daemon's children, one a line.
+ca_children()
+{
+	pgrep -P "$CA_PID" 2>/dev/null
+}
+
+# Print process $1's command line with spaces between arguments.
+ca_cmdline()
+{
+	tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null
+}
+
+# Print the PIDs of the children whose title contains $1.
+ca_children_like()
+{
+	for _c in $(ca_children); do
+		case $(ca_cmdline "$_c") in
+		*"$1"*) echo "$_c" ;;
+		esac
+	done
+}
+
+# Print the front's PID.
+ca_front()
+{
+	ca_children_like front | head -n 1
+}
+
+# Print the PIDs of the workers.
+ca_workers()
+{
+	ca_children_like worker
+}
+
+# Print field $2 of /proc/$1/status, tabs kept inside the value.
+ca_status()
+{
+	awk -v f="$2:" '$1 == f { sub(/^[^:]*:[ \t]*/, ""); print }' \
+	    "/proc/$1/status" 2>/dev/null
+}
+
+# Fail unless sanitizers stayed silent in the daemon's log.
+ca_check_log()
+{
+	[ -f "$CA_LOG" ] || return 0
+	if grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' \
+	    -e 'ERROR: LeakSanitizer' "$CA_LOG"; then
+		ca_fail "sanitizer report in the daemon log"
+	fi
+}
+
+# Wait up to $2 tenths of a second for process $1 to end.
+ca_wait_gone()
+{
+	_n=0
+	while [ $_n -lt "$2" ]; do
+		ca_alive "$1" || return 0
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+
+# Stop the daemon with SIGTERM and check that it and every child it had
+# are gone within 5 s.
+ca_stop()
+{
+	[ -n "$CA_PID" ] || return 0
+	_kids=$(ca_children | tr '\n' ' ')
+	kill -TERM "$CA_PID" 2>/dev/null
+	if ! ca_wait_gone "$CA_PID" 50; then
+		kill -KILL "$CA_PID" 2>/dev/null
+		ca_fail "coreastrad did not exit within 5 s of SIGTERM"
+	fi
+	wait "$CA_PID" 2>/dev/null
+	CA_STATUS=$?
+	for _k in $_kids; do
+		ca_wait_gone "$_k" 20 ||
+		    ca_fail "child $_k ($(ca_cmdline "$_k")) outlived" \
+		    "the daemon"
+	done
+	_left=$(pgrep -P "$CA_PID" 2>/dev/null)
+	[ -z "$_left" ] || ca_fail "processes left under $CA_PID: $_left"
+	rm -f "$W/daemon.pid"
+	CA_PID=
+	ca_check_log
+}
+
+# Start a helper command in the background; ca_cleanup kills it.
+# Sets BG_PID.
+ca_bg()
+{
+	"$@" &
+	BG_PID=$!
+	echo "$BG_PID" >>"${W:-$PWD}/bg.pids"
+}
+
+# Kill what a test left behind: helpers, the daemon and its children,
+# sshd.  Safe to call from a cleanup routine, where the body's
+# variables are gone: PIDs come from files in the work directory.
+ca_cleanup()
+{
+	_w=${W:-$PWD/ca}
+	if [ -f "$_w/bg.pids" ]; then
+		for _p in $(cat "$_w/bg.pids"); do
+			kill -KILL "$_p" 2>/dev/null
+		done
+		rm -f "$_w/bg.pids"
+	fi
+	if [ -f "$_w/daemon.pid" ]; then
+		_p=$(cat "$_w/daemon.pid")
+		# Only if that PID is still coreastrad.
+		if [ "$(readlink "/proc/$_p/exe" 2>/dev/null)" != "" ] &&
+		    ca_cmdline "$_p" | grep -q coreastrad; then
+			_kids=$(pgrep -P "$_p")
+			kill -TERM "$_p" 2>/dev/null
+			ca_wait_gone "$_p" 30 || kill -KILL "$_p" 2>/dev/null
+			for _k in $_kids; do
+				kill -KILL "$_k" 2>/dev/null
+			done
+		fi
+		rm -f "$_w/daemon.pid"
+	fi
+	if command -v sshd_stop >/dev/null 2>&1; then
+		[ -z "$SSHD_PID" ] && [ -s "$PWD/sshd/sshd.pid" ] &&
+		    SSHD_PID=$(cat "$PWD/sshd/sshd.pid")
+		sshd_stop
+	fi
+	return 0
+}
+
+# Send request $1 $2 with optional JSON body $3; sets STATUS, writes the
+# body to $W/body and the response head to $W/headers.
+api()
+{
+	_m=$1
+	_u=$2
+	if [ $# -ge 3 ]; then
+		STATUS=$(curl -s -X "$_m" -o "$W/body" -D "$W/headers" \
+		    -w '%{http_code}' --max-time "${CA_CURL_TIMEOUT:-60}" \
+		    -H 'Content-Type: application/json' --data-binary "$3" \
+		    "$CA_URL$_u")
+	else
+		STATUS=$(curl -s -X "$_m" -o "$W/body" -D "$W/headers" \
+		    -w '%{http_code}' --max-time "${CA_CURL_TIMEOUT:-60}" \
+		    "$CA_URL$_u")
+	fi
+	[ -n "$STATUS" ] || STATUS=000
+	return 0
+}
+
+# api, then fail unless the status is $1.
+api_expect()
+{
+	_want=$1
+	shift
+	api "$@"
+	[ "$STATUS" = "$_want" ] || ca_fail "$1 $2: status $STATUS," \
+	    "expected $_want; body: $(head -c 600 "$W/body")"
+}
+
+# Print jq filter $1 applied to $W/body; "name" means ".name".
+jget()
+{
+	case $1 in
+	.*) jq -r "$1" "$W/body" 2>/dev/null ;;
+	*) jq -r ".$1" "$W/body" 2>/dev/null ;;
+	esac
+}
+
+# Print the value of response header $1 (case-insensitive) from the
+# last response head in $W/headers.
+header()
+{
+	tr -d '\r' <"$W/headers" | awk -v h="$1" '
+		/^HTTP\// { v = ""; found = 0 }
+		{
+			n = index($0, ":")
+			if (n > 0 && tolower(substr($0, 1, n - 1)) == tolower(h)) {
+				v = substr($0, n + 1)
+				sub(/^[ \t]+/, "", v)
+				found = 1
+			}
+		}
+		END { if (found) print v }'
+}
