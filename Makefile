@@ -57,7 +57,7 @@ t_http_OBJS	 = daemon/http.o
 t_multipart_OBJS = daemon/multipart.o
 t_json_OBJS	 = daemon/json.o common/util.o
 t_sandbox_OBJS	 = daemon/sandbox.o common/log.o common/util.o
-t_session_OBJS	 = daemon/session.o common/log.o common/util.o
+t_session_OBJS	 = daemon/session.o
 t_ftplist_OBJS	 = daemon/ftplist.o common/util.o
 
 TEST_BINS = $(TESTS:%=$(BUILD)/tests/%)

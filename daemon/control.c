@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -31,11 +32,13 @@
 #define CONTROL_MAX_QUEUED	(4 * 1024 * 1024)	/* unread replies */
 #define CONTROL_MAX_GROUPS	65536
 #define CONTROL_MAX_VERBOSE	9
+#define CONTROL_IDLE_SECS	60	/* a client that asks nothing goes */
 
 #define IMSG_IS(im, T)	((im)->hdr.len == sizeof(T))
 
 struct control_client {
 	struct peer	 cc_peer;
+	struct event	*cc_idle;
 	int		 cc_used;
 	int		 cc_hello;	/* version checked */
 	uid_t		 cc_uid;
@@ -95,31 +98,41 @@ control_clear_path(const char *path, const struct sockaddr_un *sun)
 	struct stat	 st;
 	int		 fd, rv;
 
-	if (lstat(path, &st) == -1)
-		return errno == ENOENT ? 0 : -1;
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("control socket %s", path);
+		return -1;
+	}
 	if (!S_ISSOCK(st.st_mode)) {
-		log_warnx("%s exists and is not a socket", path);
-		errno = EEXIST;
+		log_warnx("control socket %s: exists and is not a socket",
+		    path);
 		return -1;
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		log_warnx("%s belongs to uid %u", path, (unsigned)st.st_uid);
-		errno = EPERM;
+		log_warnx("control socket %s: belongs to uid %u", path,
+		    (unsigned)st.st_uid);
 		return -1;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("socket");
 		return -1;
+	}
 	rv = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
 	close(fd);
 	if (rv == 0) {
-		log_warnx("%s is in use by another process", path);
-		errno = EADDRINUSE;
+		log_warnx("control socket %s: in use by another process",
+		    path);
 		return -1;
 	}
-	return unlink(path);
+	if (unlink(path) == -1) {
+		log_warn("control socket %s: unlink", path);
+		return -1;
+	}
+	return 0;
 }
 
-/* Create, bind and protect the listening socket. */
+/* Create, bind and protect the listening socket; logs its failures. */
 static int
 control_listen(const char *path)
 {
@@ -131,34 +144,36 @@ control_listen(const char *path)
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+		log_warnx("control socket %s: path too long", path);
 		return -1;
 	}
 	if (control_clear_path(path, &sun) == -1)
 		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1)
+	    SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("socket");
 		return -1;
+	}
 
 	/* Never more open than 0660, not even between bind and chmod. */
 	omask = umask(S_IXUSR | S_IRWXO | S_IXGRP);
 	rv = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(omask);
-	if (rv == -1 || chmod(path, 0660) == -1)
-		goto fail;
-	if (geteuid() == 0 && control.cs_has_gid &&
-	    chown(path, 0, control.cs_gid) == -1)
-		goto fail;
-	if (listen(fd, CONTROL_BACKLOG) == -1)
-		goto fail;
+	if (rv == -1) {
+		log_warn("control socket %s: bind", path);
+		close(fd);
+		return -1;
+	}
+	if (chmod(path, 0660) == -1 || (geteuid() == 0 &&
+	    control.cs_has_gid && chown(path, 0, control.cs_gid) == -1) ||
+	    listen(fd, CONTROL_BACKLOG) == -1) {
+		log_warn("control socket %s", path);
+		if (unlink(path) == -1)
+			log_warn("unlink %s", path);
+		close(fd);
+		return -1;
+	}
 	return fd;
- fail:
-	rv = errno;
-	if (unlink(path) == -1 && errno != ENOENT)
-		log_warn("unlink %s", path);
-	close(fd);
-	errno = rv;
-	return -1;
 }
 
 /* True when the user is in the group, as primary or supplementary. */
@@ -231,6 +246,10 @@ control_free(struct control_client *c)
 {
 	if (!c->cc_used)
 		return;
+	if (c->cc_idle != NULL) {
+		event_free(c->cc_idle);
+		c->cc_idle = NULL;
+	}
 	peer_free(&c->cc_peer);
 	c->cc_used = 0;
 	control.cs_nclients--;
@@ -257,6 +276,27 @@ control_client_closed(struct peer *p, const char *why)
 		log_warnx("client uid %u pid %d: %s: closing it",
 		    (unsigned)c->cc_uid, (int)c->cc_pid, why);
 	control_free(c);
+}
+
+/* A client that has been silent too long gives its slot back. */
+static void
+control_idle(int fd, short ev, void *arg)
+{
+	struct control_client	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	log_warnx("client uid %u pid %d idle for %d seconds: closing it",
+	    (unsigned)c->cc_uid, (int)c->cc_pid, CONTROL_IDLE_SECS);
+	control_free(c);
+}
+
+static void
+control_touch(struct control_client *c)
+{
+	struct timeval	 tv = { CONTROL_IDLE_SECS, 0 };
+
+	evtimer_add(c->cc_idle, &tv);
 }
 
 static void
@@ -301,15 +341,20 @@ control_adopt(int fd, const struct ucred *cred)
 	memset(c, 0, sizeof(*c));
 	c->cc_uid = cred->uid;
 	c->cc_pid = cred->pid;
-	if (peer_init(&c->cc_peer, fd, "control", control_dispatch_client,
+	if ((c->cc_idle = evtimer_new(proc_base, control_idle, c)) == NULL ||
+	    peer_init(&c->cc_peer, fd, "control", control_dispatch_client,
 	    control_client_closed, c) == -1) {
 		log_warn("control client");
+		if (c->cc_idle != NULL)
+			event_free(c->cc_idle);
+		c->cc_idle = NULL;
 		close(fd);
 		return;
 	}
 	c->cc_used = 1;
+	control_touch(c);
 	control.cs_nclients++;
-	log_info("client uid %u pid %d connected", (unsigned)c->cc_uid,
+	log_debug("client uid %u pid %d connected", (unsigned)c->cc_uid,
 	    (int)c->cc_pid);
 }
 
@@ -386,10 +431,8 @@ control_init(const char *path, const char *group)
 		return -1;
 	}
 	control_group(group != NULL ? group : "");
-	if ((control.cs_fd = control_listen(path)) == -1) {
-		log_warn("control socket %s", path);
+	if ((control.cs_fd = control_listen(path)) == -1)
 		return -1;
-	}
 	strlcpy(control.cs_path, path, sizeof(control.cs_path));
 	control.cs_ev = event_new(proc_base, control.cs_fd,
 	    EV_READ | EV_PERSIST, control_accept, NULL);
@@ -599,7 +642,6 @@ control_verbose(struct control_client *c, uint32_t level)
 	}
 	log_setverbose(level);
 	parent_env->p_verbose = level;
-	log_info("log level %s (%u)", level ? "verbose" : "brief", level);
 	control_result(c, 0, "ok", "logging %s", level ? "verbose" : "brief");
 }
 
@@ -676,6 +718,9 @@ control_dispatch_client(struct peer *p, struct imsg *im)
 		    im->hdr.type);
 		return;
 	}
-	if ((why = control_command(c, im)) != NULL)
+	if ((why = control_command(c, im)) != NULL) {
 		control_drop(c, why, im->hdr.type);
+		return;
+	}
+	control_touch(c);
 }

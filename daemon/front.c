@@ -303,6 +303,11 @@ void
 front_read_more(struct client *c)
 {
 	http_pause(c->c_http, 0);
+	/* An empty feed delivers what the pause held back (e.g. the end). */
+	if (http_feed(c->c_http, "", 0) == -1) {
+		front_http_failed(c);
+		return;
+	}
 	front_feed(c);
 }
 

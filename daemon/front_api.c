@@ -160,6 +160,7 @@ api_route(const struct http_request *req, char *id, char *allow,
 		if (api_routes[i].rt_method == m && found == NULL)
 			found = &api_routes[i];
 	}
+	id[0] = '\0';
 	if (found != NULL)
 		api_match(found->rt_pattern, req->r_path, id);
 	return found;
@@ -568,7 +569,7 @@ api_mp_data(void *arg, const char *buf, size_t len)
 	return 0;
 }
 
-static void
+static int
 api_mp_end(void *arg)
 {
 	struct client	*c = arg;
@@ -580,12 +581,13 @@ api_mp_end(void *arg)
 		if (strlen(c->c_fieldbuf) != c->c_fieldlen ||
 		    jv_path_ok(c->c_fieldbuf, err, sizeof(err)) == -1) {
 			c->c_fieldlen = 0;
-			return;
+			return 0;
 		}
 		strlcpy(c->c_op.path, c->c_fieldbuf, sizeof(c->c_op.path));
 	}
 	if (c->c_in_file)
 		c->c_in_file = 2;	/* the file part is complete */
+	return 0;
 }
 
 static const struct mp_callbacks api_mp_cb = {

@@ -122,6 +122,7 @@ static int	 http_on_field(http_parser *, const char *, size_t);
 static int	 http_on_value(http_parser *, const char *, size_t);
 static int	 http_on_headers(http_parser *);
 static int	 http_on_message(http_parser *);
+static int	 http_check_line(struct http_ctx *);
 static int	 http_build_target(struct http_ctx *);
 static int	 http_build_headers(struct http_ctx *);
 static size_t	 http_header_count(const struct http_request *, const char *);
@@ -485,8 +486,9 @@ http_on_headers(http_parser *p)
 	struct http_ctx	*c = p->data;
 	int		 rv;
 
-	if (http_phase(c, PH_NONE) == -1 || http_build_target(c) == -1 ||
-	    http_build_headers(c) == -1 || http_check_head(c) == -1)
+	if (http_phase(c, PH_NONE) == -1 || http_check_line(c) == -1 ||
+	    http_build_target(c) == -1 || http_build_headers(c) == -1 ||
+	    http_check_head(c) == -1)
 		return -1;
 	c->c_state = HTTP_S_BODY;
 
@@ -505,6 +507,50 @@ static int
 http_on_message(http_parser *p)
 {
 	http_parser_pause(p, 1);
+	return 0;
+}
+
+/* Version and method; CONNECT would need an authority-form target. */
+static int
+http_check_line(struct http_ctx *c)
+{
+	struct http_request	*r = &c->c_req;
+	http_parser		*p = &c->c_parser;
+
+	if (p->http_major != 1)
+		return http_fail(c, 505, "HTTP version not supported");
+	r->r_http_major = p->http_major;
+	r->r_http_minor = p->http_minor;
+
+	r->r_method_name = http_method_str(p->method);
+	switch (p->method) {
+	case HTTP_GET:
+		r->r_method = HTTP_M_GET;
+		break;
+	case HTTP_HEAD:
+		r->r_method = HTTP_M_HEAD;
+		break;
+	case HTTP_POST:
+		r->r_method = HTTP_M_POST;
+		break;
+	case HTTP_PUT:
+		r->r_method = HTTP_M_PUT;
+		break;
+	case HTTP_DELETE:
+		r->r_method = HTTP_M_DELETE;
+		break;
+	case HTTP_OPTIONS:
+		r->r_method = HTTP_M_OPTIONS;
+		break;
+	case HTTP_PATCH:
+		r->r_method = HTTP_M_PATCH;
+		break;
+	case HTTP_CONNECT:
+		return http_fail(c, 501, "CONNECT not supported");
+	default:
+		r->r_method = HTTP_M_OTHER;
+		break;
+	}
 	return 0;
 }
 
@@ -618,41 +664,6 @@ http_check_head(struct http_ctx *c)
 	http_parser		*p = &c->c_parser;
 	const char		*v;
 	size_t			 n;
-
-	if (p->http_major != 1)
-		return http_fail(c, 505, "HTTP version not supported");
-	r->r_http_major = p->http_major;
-	r->r_http_minor = p->http_minor;
-
-	r->r_method_name = http_method_str(p->method);
-	switch (p->method) {
-	case HTTP_GET:
-		r->r_method = HTTP_M_GET;
-		break;
-	case HTTP_HEAD:
-		r->r_method = HTTP_M_HEAD;
-		break;
-	case HTTP_POST:
-		r->r_method = HTTP_M_POST;
-		break;
-	case HTTP_PUT:
-		r->r_method = HTTP_M_PUT;
-		break;
-	case HTTP_DELETE:
-		r->r_method = HTTP_M_DELETE;
-		break;
-	case HTTP_OPTIONS:
-		r->r_method = HTTP_M_OPTIONS;
-		break;
-	case HTTP_PATCH:
-		r->r_method = HTTP_M_PATCH;
-		break;
-	case HTTP_CONNECT:
-		return http_fail(c, 501, "CONNECT not supported");
-	default:
-		r->r_method = HTTP_M_OTHER;
-		break;
-	}
 
 	n = http_header_count(r, "host");
 	if (n > 1 || (n == 0 && r->r_http_minor >= 1))

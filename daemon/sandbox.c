@@ -48,6 +48,7 @@
 #endif
 
 #ifdef SANDBOX_ASAN
+#include <sanitizer/common_interface_defs.h>
 #include <sanitizer/lsan_interface.h>
 #endif
 
@@ -138,6 +139,25 @@ static void	sandbox_seccomp_socket(scmp_filter_ctx);
 static void	sandbox_seccomp(enum sandbox_role);
 #ifdef SANDBOX_TRAP
 static void	sandbox_trap_install(void);
+#endif
+
+#ifdef SANDBOX_ASAN
+/*
+ * An AddressSanitizer report reads /proc/self/maps and debug files to
+ * name its frames, which the sandbox forbids.  Load them once at program
+ * start, in the parent: every child inherits the tables, so reports from
+ * sandboxed children stay complete and cost nothing per child.
+ */
+static void	sandbox_asan_warm(void) __attribute__((__constructor__));
+
+static void
+sandbox_asan_warm(void)
+{
+	char	 buf[256];
+
+	__sanitizer_symbolize_pc(__builtin_return_address(0), "%p %F %L",
+	    buf, sizeof(buf));
+}
 #endif
 
 const char *
@@ -496,7 +516,7 @@ sandbox_seccomp_args(scmp_filter_ctx ctx)
 	sandbox_seccomp_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, cmp);
 }
 
-/* ftp: TCP sockets over IPv4 or IPv6 and no other kind. */
+/* ftp: TCP sockets over IPv4 or IPv6, and libcurl's socketpair. */
 static void
 sandbox_seccomp_socket(scmp_filter_ctx ctx)
 {
@@ -515,6 +535,14 @@ sandbox_seccomp_socket(scmp_filter_ctx ctx)
 			    SCMP_SYS(socket), 3, cmp);
 		}
 	}
+
+	/*
+	 * libcurl makes its wakeup pair at the first transfer; an
+	 * anonymous connected pair reaches nothing outside the process.
+	 */
+	cmp[0] = SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
+	cmp[1] = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM);
+	sandbox_seccomp_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 2, cmp);
 }
 
 /*

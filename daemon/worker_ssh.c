@@ -39,7 +39,9 @@
 #define SSH_TIMEOUT_DEF		30	/* handshake and auth, seconds */
 #define SSH_EXEC_TIMEOUT_DEF	60	/* execute, seconds */
 #define SSH_IDLE_MS		120000	/* SFTP request, upload body */
-#define SSH_CLOSE_MS		2000	/* closing an abandoned channel */
+#define SSH_CLOSE_MS		2000	/* saying goodbye */
+#define SSH_ABANDON_MS		200	/* waiting for a channel's close */
+#define SSH_ZOMBIES		8	/* channels waiting for their close */
 #define SSH_KBD_ROUNDS		4	/* keyboard-interactive prompts */
 #define SSH_IOSIZE		(1024 * 1024)	/* SFTP read and write */
 #define SSH_BUFSIZE		(SSH_IOSIZE + DC_MAX_RECORD)
@@ -52,6 +54,8 @@ struct ssh_state {
 	LIBSSH2_SFTP	*ss_sftp;
 	struct worker	*ss_w;
 	char		*ss_buf;	/* SSH_BUFSIZE bytes */
+	/* Channels whose command outlived its operation. */
+	LIBSSH2_CHANNEL	*ss_zombie[SSH_ZOMBIES];
 	uint64_t	 ss_deadline;	/* handshake and auth, mono ms */
 	const char	*ss_kbdpass;	/* keyboard-interactive answer */
 	int		 ss_kbdrounds;
@@ -289,6 +293,29 @@ ssh_err_fatal(struct ssh_state *ss, int err)
 }
 
 /*
+ * Free the channels whose remote close has come since.  An OpenSSH
+ * server closes a session channel only once its command has exited.
+ */
+static void
+ssh_reap(struct ssh_state *ss)
+{
+	int	 blocking, i, rc;
+
+	blocking = libssh2_session_get_blocking(ss->ss_sess);
+	libssh2_session_set_blocking(ss->ss_sess, 0);
+	for (i = 0; i < SSH_ZOMBIES && !ss->ss_dead; i++) {
+		if (ss->ss_zombie[i] == NULL)
+			continue;
+		rc = libssh2_channel_free(ss->ss_zombie[i]);
+		if (rc != LIBSSH2_ERROR_EAGAIN) {
+			log_debug("channel freed (%d)", rc);
+			ss->ss_zombie[i] = NULL;
+		}
+	}
+	libssh2_session_set_blocking(ss->ss_sess, blocking);
+}
+
+/*
  * Fill r from the session's last error.  Once the connection is gone
  * (or a blocking call timed out half-way through a packet) the session
  * is lost; other errors leave it usable and are reported after "what".
@@ -462,9 +489,22 @@ ssh_has_method(const char *list, const char *m)
 	return 0;
 }
 
+/* True for errors of the connection itself, not of what was sent on it. */
+static int
+ssh_err_socket(struct ssh_state *ss, int err)
+{
+	return ss->ss_dead || err == LIBSSH2_ERROR_SOCKET_NONE ||
+	    err == LIBSSH2_ERROR_SOCKET_SEND ||
+	    err == LIBSSH2_ERROR_SOCKET_RECV ||
+	    err == LIBSSH2_ERROR_SOCKET_DISCONNECT ||
+	    err == LIBSSH2_ERROR_SOCKET_TIMEOUT ||
+	    err == LIBSSH2_ERROR_TIMEOUT || err == LIBSSH2_ERROR_BAD_SOCKET;
+}
+
 /*
- * Try one method: 1 authenticated, 0 refused, -1 when the connection
- * failed (r set).
+ * The outcome of one method: 1 authenticated, 0 refused, -1 when the
+ * connection failed (r set).  A private key is decoded before anything
+ * is sent, so its other errors are about the key.
  */
 static int
 ssh_auth_result(struct worker *w, int rc, const char *method,
@@ -472,18 +512,17 @@ ssh_auth_result(struct worker *w, int rc, const char *method,
 {
 	struct ssh_state	*ss = w->w_state;
 	char			*msg = NULL;
-	int			 err;
+	int			 err, key;
 
 	if (rc == 0 && libssh2_userauth_authenticated(ss->ss_sess))
 		return 1;
 	err = libssh2_session_last_error(ss->ss_sess, &msg, NULL, 0);
-	if (ssh_err_fatal(ss, err)) {
+	key = strcmp(method, "publickey") == 0;
+	if (key ? ssh_err_socket(ss, err) : ssh_err_fatal(ss, err)) {
 		ssh_fail(w, r, "Connection failed");
 		return -1;
 	}
-	/* Refused keys say so; anything else is about the key itself. */
-	if (strcmp(method, "publickey") == 0 &&
-	    err != LIBSSH2_ERROR_AUTHENTICATION_FAILED &&
+	if (key && err != LIBSSH2_ERROR_AUTHENTICATION_FAILED &&
 	    err != LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
 		ss->ss_keybad = 1;
 	log_info("%s refused: %s", method, msg != NULL ? msg : "");
@@ -575,6 +614,7 @@ ssh_sftp(struct worker *w, struct dc_result *r)
 {
 	struct ssh_state	*ss = w->w_state;
 
+	ssh_reap(ss);
 	if (ss->ss_sftp != NULL && ss->ss_sftpbad) {
 		libssh2_sftp_shutdown(ss->ss_sftp);
 		ss->ss_sftp = NULL;
@@ -1477,26 +1517,37 @@ ssh_exec_status(struct worker *w, struct ssh_exec *x, struct dc_result *r)
 }
 
 /*
- * Free the channel, sending our close; bounded in time, and a session
- * that cannot even do that is lost.
+ * Close and free the channel.  When the command still runs (timed out,
+ * or the front went away) the remote closes its side only when the
+ * command exits: keep the channel and free it later.  libssh2 1.10
+ * cannot send a signal to the command.
  */
 static void
-ssh_exec_free(struct worker *w, struct ssh_exec *x, struct dc_result *r)
+ssh_exec_abandon(struct worker *w, struct ssh_exec *x, struct dc_result *r)
 {
 	struct ssh_state	*ss = w->w_state;
-	uint64_t		 deadline = mono_ms() + SSH_CLOSE_MS;
-	int			 rc;
+	uint64_t		 deadline = mono_ms() + SSH_ABANDON_MS;
+	int			 i, rc;
 
 	if (x->x_ch == NULL)
 		return;
 	while ((rc = libssh2_channel_free(x->x_ch)) == LIBSSH2_ERROR_EAGAIN)
 		if (ssh_wait(w, deadline) == -1)
 			break;
+	if (rc == LIBSSH2_ERROR_EAGAIN) {
+		for (i = 0; i < SSH_ZOMBIES; i++)
+			if (ss->ss_zombie[i] == NULL) {
+				ss->ss_zombie[i] = x->x_ch;
+				break;
+			}
+		if (i == SSH_ZOMBIES) {
+			log_warnx("too many commands still running");
+			ss->ss_dead = r->r_session_lost = 1;
+		}
+	} else if (rc != 0 && ssh_err_fatal(ss,
+	    libssh2_session_last_errno(ss->ss_sess)))
+		ss->ss_dead = r->r_session_lost = 1;
 	x->x_ch = NULL;
-	if (rc != 0 && !r->r_session_lost) {
-		ss->ss_dead = 1;
-		r->r_session_lost = 1;
-	}
 }
 
 /* Read output until EOF on both streams and the remote's close. */
@@ -1505,7 +1556,7 @@ ssh_exec_run(struct worker *w, struct ssh_exec *x)
 {
 	int	 rc;
 
-	while ((rc = ssh_exec_pump(w, x)) == 0)
+	while ((rc = ssh_exec_pump(w, x)) == 0 && !x->x_dcdead)
 		if (ssh_exec_wait(w, x) == -1)
 			return -1;
 	if (rc == -1 || x->x_dcdead)
@@ -1536,6 +1587,7 @@ ssh_exec(struct worker *w, const struct msg_op *op, int dc,
 	r->r_exit_code = -1;
 
 	libssh2_session_set_blocking(ss->ss_sess, 0);
+	ssh_reap(ss);
 	if (ssh_exec_start(w, &x, op->command) == -1 ||
 	    ssh_exec_run(w, &x) == -1) {
 		if (x.x_dcdead)
@@ -1551,7 +1603,7 @@ ssh_exec(struct worker *w, const struct msg_op *op, int dc,
 		dc_result_set(r, 200, "", "exit %d", r->r_exit_code);
 	}
 	if (!ss->ss_dead)
-		ssh_exec_free(w, &x, r);
+		ssh_exec_abandon(w, &x, r);
 	libssh2_session_set_blocking(ss->ss_sess, 1);
 
 	r->r_truncated = x.x_trunc;
@@ -1568,6 +1620,7 @@ ssh_keepalive(struct worker *w)
 
 	if (ss == NULL || ss->ss_sess == NULL || ss->ss_dead)
 		return -1;
+	ssh_reap(ss);
 	if (w->w_start.keepalive == 0)
 		return 3600;
 	if (libssh2_keepalive_send(ss->ss_sess, &next) != 0) {

@@ -37,7 +37,7 @@ cp regress/lib/*.sh "$build/regress/lib/" || exit 1
 # Unit tests keep leak detection; regress/lib/common.sh turns it off for
 # the daemon, whose sandboxed children cannot run LeakSanitizer.
 export ASAN_OPTIONS=abort_on_error=0
-export LSAN_OPTIONS=suppressions=$top/tests/lsan.supp
+export LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 results=$build/kyua-results.db

@@ -436,7 +436,7 @@ static const struct t_action t_actions[] = {
 	{ "socket AF_UNIX", "socket", T_ALL, t_do_socket_unix },
 	{ "socket SOCK_DGRAM", "socket", T_ALL, t_do_socket_udp },
 	{ "socket IPPROTO_SCTP", "socket", T_ALL, t_do_socket_sctp },
-	{ "socketpair", "socketpair", T_ALL, t_do_socketpair },
+	{ "socketpair", "socketpair", T_FRONT | T_SSH, t_do_socketpair },
 	{ "connect", "connect", T_FRONT | T_SSH, t_do_connect },
 	{ "bind", "bind", T_ALL, t_do_bind },
 	{ "listen", "listen", T_ALL, t_do_listen },
@@ -1223,6 +1223,48 @@ ATF_TC_BODY(pdeathsig, tc)
 	t_conf_done();
 }
 
+#ifdef T_ASAN
+/* One byte past a heap block: AddressSanitizer must report it. */
+static int
+t_asan_overflow(void *arg)
+{
+	char *volatile	 p = arg;
+
+	p[16] = 1;
+	return 0;
+}
+#endif
+
+/*
+ * An AddressSanitizer report from a sandboxed child is complete and
+ * names its frames, instead of dying of SIGSYS halfway.
+ */
+ATF_TC_WITHOUT_HEAD(asan_report);
+ATF_TC_BODY(asan_report, tc)
+{
+#ifdef T_ASAN
+	struct sandbox_conf	 sc;
+	struct t_child		 c;
+	char			 err[16384], *p;
+	int			 status;
+
+	t_conf(&sc);
+	ATF_REQUIRE((p = malloc(16)) != NULL);
+	t_spawn(&c, SANDBOX_FRONT, &sc, NULL, t_asan_overflow, p);
+	status = t_wait(&c, err, sizeof(err));
+	free(p);
+	ATF_CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) != 0,
+	    "%s, want a non-zero exit", t_status(status));
+	ATF_CHECK_MSG(strstr(err, "SUMMARY: AddressSanitizer: "
+	    "heap-buffer-overflow") != NULL &&
+	    strstr(err, "in t_asan_overflow") != NULL,
+	    "incomplete report: %s", err);
+	t_conf_done();
+#else
+	atf_tc_skip("not an AddressSanitizer build");
+#endif
+}
+
 ATF_TC_WITHOUT_HEAD(names_abi);
 ATF_TC_BODY(names_abi, tc)
 {
@@ -1255,5 +1297,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, root_bad_user);
 	ATF_TP_ADD_TC(tp, nonroot);
 	ATF_TP_ADD_TC(tp, pdeathsig);
+	ATF_TP_ADD_TC(tp, asan_report);
 	return atf_no_error();
 }

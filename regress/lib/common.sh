@@ -32,6 +32,7 @@
 #	ca_status PID FIELD	a field of /proc/PID/status
 #	ca_bg CMD ...		start a helper in the background, killed later
 #	ca_fail MSG		fail, with the daemon log's tail
+#	ca_standalone BINDIR SRCDIR	outside atf-sh (benchmarks)
 
 CA_USER=_coreastra
 CA_CHROOT=/var/empty
@@ -41,6 +42,25 @@ CA_CHROOT=/var/empty
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
 : "${UBSAN_OPTIONS:=print_stacktrace=1:halt_on_error=1}"
 export UBSAN_OPTIONS
+
+# Outside atf-sh (benchmarks): stand-ins for the atf-sh functions these
+# helpers call, with the binaries in $1 and the source tree in $2.
+ca_standalone()
+{
+	_CA_SA_BIN=$1
+	_CA_SA_SRC=$2
+	atf_get_srcdir() { echo "$_CA_SA_SRC/regress"; }
+	atf_config_has() { [ "$1" = bindir ] || [ "$1" = srcdir ]; }
+	atf_config_get()
+	{
+		case $1 in
+		bindir) echo "$_CA_SA_BIN" ;;
+		srcdir) echo "$_CA_SA_SRC" ;;
+		esac
+	}
+	atf_fail() { echo "error: $*" >&2; exit 1; }
+	atf_skip() { echo "skipped: $*" >&2; exit 0; }
+}
 
 # Locate the binaries and the source tree from kyua's variables, or from
 # where this program lives (BUILD/regress/t_NAME).
@@ -223,7 +243,7 @@ ca_workers()
 ca_status()
 {
 	awk -v f="$2:" '$1 == f { sub(/^[^:]*:[ \t]*/, ""); print }' \
-	    "/proc/$1/status" 2>/dev/null
+	    "/proc/$1/status" 2>/dev/null | sed "s/[ \t]*$//"
 }
 
 # Fail unless sanitizers stayed silent in the daemon's log.
@@ -273,13 +293,22 @@ ca_stop()
 	ca_check_log
 }
 
-# Start a helper command in the background; ca_cleanup kills it.
-# Sets BG_PID.
+# Start a helper command in the background in its own process group;
+# ca_cleanup kills the group.  Sets BG_PID.
 ca_bg()
 {
-	"$@" &
+	setsid "$@" &
 	BG_PID=$!
 	echo "$BG_PID" >>"${W:-$PWD}/bg.pids"
+}
+
+# Kill helper $1 started by ca_bg and everything in its group.
+ca_bg_kill()
+{
+	kill -s KILL -- "-$1" 2>/dev/null
+	kill -s KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
 }
 
 # Kill what a test left behind: helpers, the daemon and its children,
@@ -290,7 +319,7 @@ ca_cleanup()
 	_w=${W:-$PWD/ca}
 	if [ -f "$_w/bg.pids" ]; then
 		for _p in $(cat "$_w/bg.pids"); do
-			kill -KILL "$_p" 2>/dev/null
+			kill -s KILL -- "-$_p" 2>/dev/null
 		done
 		rm -f "$_w/bg.pids"
 	fi
@@ -363,7 +392,8 @@ header()
 		/^HTTP\// { v = ""; found = 0 }
 		{
 			n = index($0, ":")
-			if (n > 0 && tolower(substr($0, 1, n - 1)) == tolower(h)) {
+			k = tolower(substr($0, 1, n - 1))
+			if (n > 0 && k == tolower(h)) {
 				v = substr($0, n + 1)
 				sub(/^[ \t]+/, "", v)
 				found = 1
