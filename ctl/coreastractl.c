@@ -76,48 +76,48 @@ struct ctl {
 };
 
 static const struct ctl_token t_end[] = {
-	{ TOK_END,	NULL,		CTL_NONE,		NULL },
-	{ TOK_NONE,	NULL,		CTL_NONE,		NULL }
+	{ TOK_END, NULL, CTL_NONE, NULL },
+	{ TOK_NONE, NULL, CTL_NONE, NULL }
 };
 
 static const struct ctl_token t_show_id[] = {
-	{ TOK_END,	NULL,		CTL_NONE,		NULL },
-	{ TOK_TARGET,	"session id",	CTL_SHOW_SESSION,	t_end },
-	{ TOK_NONE,	NULL,		CTL_NONE,		NULL }
+	{ TOK_END, NULL, CTL_NONE, NULL },
+	{ TOK_TARGET, "session id", CTL_SHOW_SESSION, t_end },
+	{ TOK_NONE, NULL, CTL_NONE, NULL }
 };
 
 /* "session" and "sessions" mean the same, so "ses" is not ambiguous. */
 static const struct ctl_token t_show[] = {
-	{ TOK_KEYWORD,	"sessions",	CTL_SHOW_SESSIONS,	t_show_id },
-	{ TOK_KEYWORD,	"session",	CTL_SHOW_SESSIONS,	t_show_id },
-	{ TOK_KEYWORD,	"stats",	CTL_SHOW_STATS,		t_end },
-	{ TOK_NONE,	NULL,		CTL_NONE,		NULL }
+	{ TOK_KEYWORD, "sessions", CTL_SHOW_SESSIONS, t_show_id },
+	{ TOK_KEYWORD, "session", CTL_SHOW_SESSIONS, t_show_id },
+	{ TOK_KEYWORD, "stats", CTL_SHOW_STATS, t_end },
+	{ TOK_NONE, NULL, CTL_NONE, NULL }
 };
 
 static const struct ctl_token t_kill_id[] = {
-	{ TOK_TARGET,	"session id or all", CTL_NONE,		t_end },
-	{ TOK_NONE,	NULL,		CTL_NONE,		NULL }
+	{ TOK_TARGET, "session id or all", CTL_NONE, t_end },
+	{ TOK_NONE, NULL, CTL_NONE, NULL }
 };
 
 static const struct ctl_token t_kill[] = {
-	{ TOK_KEYWORD,	"session",	CTL_KILL,		t_kill_id },
-	{ TOK_KEYWORD,	"sessions",	CTL_KILL,		t_kill_id },
-	{ TOK_NONE,	NULL,		CTL_NONE,		NULL }
+	{ TOK_KEYWORD, "session", CTL_KILL, t_kill_id },
+	{ TOK_KEYWORD, "sessions", CTL_KILL, t_kill_id },
+	{ TOK_NONE, NULL, CTL_NONE, NULL }
 };
 
 static const struct ctl_token t_log[] = {
-	{ TOK_KEYWORD,	"verbose",	CTL_LOG_VERBOSE,	t_end },
-	{ TOK_KEYWORD,	"brief",	CTL_LOG_BRIEF,		t_end },
-	{ TOK_NONE,	NULL,		CTL_NONE,		NULL }
+	{ TOK_KEYWORD, "verbose", CTL_LOG_VERBOSE, t_end },
+	{ TOK_KEYWORD, "brief", CTL_LOG_BRIEF, t_end },
+	{ TOK_NONE, NULL, CTL_NONE, NULL }
 };
 
 static const struct ctl_token t_main[] = {
-	{ TOK_KEYWORD,	"show",		CTL_NONE,		t_show },
-	{ TOK_KEYWORD,	"kill",		CTL_NONE,		t_kill },
-	{ TOK_KEYWORD,	"cleanup",	CTL_CLEANUP,		t_end },
-	{ TOK_KEYWORD,	"reload",	CTL_RELOAD,		t_end },
-	{ TOK_KEYWORD,	"log",		CTL_NONE,		t_log },
-	{ TOK_NONE,	NULL,		CTL_NONE,		NULL }
+	{ TOK_KEYWORD, "show", CTL_NONE, t_show },
+	{ TOK_KEYWORD, "kill", CTL_NONE, t_kill },
+	{ TOK_KEYWORD, "cleanup", CTL_CLEANUP, t_end },
+	{ TOK_KEYWORD, "reload", CTL_RELOAD, t_end },
+	{ TOK_KEYWORD, "log", CTL_NONE, t_log },
+	{ TOK_NONE, NULL, CTL_NONE, NULL }
 };
 
 static const char *ctl_states[] = {
@@ -491,7 +491,7 @@ ctl_name(const char **names, size_t n, uint32_t v)
 	return v < n ? names[v] : "unknown";
 }
 
-#define CTL_NAME(tab, v)	ctl_name((tab), sizeof(tab) / sizeof((tab)[0]), v)
+#define CTL_NAME(tab, v)	ctl_name((tab), sizeof(tab) / sizeof(*(tab)), v)
 
 /* A duration for a table: 42s, 5m03s, 2h05m, 3d04h. */
 static const char *
@@ -544,6 +544,7 @@ ctl_remote(const struct msg_session *m, char *buf, size_t len)
 	return buf;
 }
 
+/* A time in the local zone, for show session. */
 static const char *
 ctl_localtime(int64_t t, char *buf, size_t len)
 {
@@ -769,6 +770,7 @@ ctl_json_session(struct msg_session *m)
 	return o;
 }
 
+/* An object of two counters. */
 static struct json_object *
 ctl_json_pair(const char *k1, uint64_t v1, const char *k2, uint64_t v2)
 {
@@ -866,10 +868,9 @@ ctl_sessions_done(struct ctl *x, const struct ctl_cmd *cmd)
 	struct msg_session	*m;
 	size_t			 i;
 
-	for (i = 0; i < x->x_nsess; i++) {
+	for (i = 0; i < x->x_nsess && !x->x_json; i++) {
 		m = &x->x_sess[i];
-		if (x->x_json)
-			continue;
+		ctl_safe(m->id);
 		ctl_safe(m->host);
 		ctl_safe(m->username);
 		ctl_safe(m->name);

@@ -72,5 +72,6 @@ void	 conf_defaults(struct conf *);
 int	 conf_parse(const char *, struct conf *);
 void	 conf_print(FILE *, const struct conf *);
 const char *conf_policy_name(enum conf_hostkey_policy);
+void	 conf_set_reporter(void (*)(const char *));
 
 #endif

@@ -48,7 +48,7 @@ struct control_client {
 struct control_state {
 	int		 cs_fd;
 	struct event	*cs_ev;
-	struct event	*cs_pause;	/* out of descriptors: retry later */
+	struct event	*cs_pause;	/* out of descriptors: wait */
 	char		 cs_path[PATH_MAX];
 	char		 cs_group[CONF_NAME_MAX];
 	gid_t		 cs_gid;
@@ -264,6 +264,7 @@ control_drop(struct control_client *c, const char *why, uint32_t type)
 	control_free(c);
 }
 
+/* The channel failed or the client hung up: free its slot. */
 static void
 control_client_closed(struct peer *p, const char *why)
 {
@@ -291,6 +292,7 @@ control_idle(int fd, short ev, void *arg)
 	control_free(c);
 }
 
+/* Restart a client's idle clock. */
 static void
 control_touch(struct control_client *c)
 {
@@ -612,26 +614,21 @@ control_cleanup(struct control_client *c)
 	    n == 1 ? "" : "s");
 }
 
-/*
- * XXX the parser reports errors on stderr, which a detached daemon has
- * closed; the client can only be told to look at the log.
- */
+/* Reload; the first error (file:line: message) goes back to the tool. */
 static void
 control_reload(struct control_client *c)
 {
 	if (parent_reload() == -1) {
-		control_result(c, 1, "reload_failed", "reload failed: "
-		    "configuration errors, see the log; the old "
-		    "configuration stays in force");
+		control_result(c, 1, "reload_failed", "reload failed: %s; "
+		    "the old configuration stays in force",
+		    parent_env->p_conf_error[0] ? parent_env->p_conf_error :
+		    "see the log");
 		return;
 	}
 	control_result(c, 0, "ok", "configuration reloaded");
 }
 
-/*
- * Change the parent's verbosity; children started from now on inherit
- * it.  Running children keep theirs.
- */
+/* Change the verbosity of the parent and of every child. */
 static void
 control_verbose(struct control_client *c, uint32_t level)
 {
@@ -640,8 +637,7 @@ control_verbose(struct control_client *c, uint32_t level)
 		    "invalid verbosity level %u", level);
 		return;
 	}
-	log_setverbose(level);
-	parent_env->p_verbose = level;
+	parent_set_verbose(level);
 	control_result(c, 0, "ok", "logging %s", level ? "verbose" : "brief");
 }
 

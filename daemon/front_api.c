@@ -1079,6 +1079,11 @@ api_dispatch_parent(struct peer *p, struct imsg *im)
 
 	(void)p;
 	switch (im->hdr.type) {
+	case IMSG_LOG_VERBOSE:
+		if (im->hdr.len != sizeof(struct msg_count) || im->fd != -1)
+			fatalx("bad message %u from parent", im->hdr.type);
+		log_setverbose(((struct msg_count *)im->data)->count);
+		return;
 	case IMSG_REP_HEALTH:
 		want = sizeof(struct msg_health);
 		break;

@@ -37,7 +37,8 @@ static int	ftpl_month(const struct ftpl_tok *);
 static int	ftpl_leap(int);
 static int	ftpl_mdays(int, int);
 static int64_t	ftpl_mktime(int, int, int, int, int, int);
-static size_t	ftpl_tokens(const char *, size_t, struct ftpl_tok *, size_t);
+static size_t	ftpl_tokens(const char *, size_t, struct ftpl_tok *,
+		    size_t);
 static int	ftpl_setstr(char *, size_t, const char *, size_t);
 static int	ftpl_setname(struct ftpl_entry *, const char *, size_t);
 static int	ftpl_unix_mode(const char *, size_t, struct ftpl_entry *);

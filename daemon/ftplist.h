@@ -24,8 +24,8 @@ enum ftpl_type {
 
 struct ftpl_entry {
 	char		fe_name[FTPL_NAME_MAX];
-	char		fe_target[FTPL_NAME_MAX];	/* link target or "" */
-	char		fe_owner[FTPL_ID_MAX];		/* "" unknown */
+	char		fe_target[FTPL_NAME_MAX];	/* link, or "" */
+	char		fe_owner[FTPL_ID_MAX];	/* "" unknown */
 	char		fe_group[FTPL_ID_MAX];
 	uint64_t	fe_size;
 	int64_t		fe_mtime;	/* UTC seconds, 0 unknown */
@@ -35,7 +35,7 @@ struct ftpl_entry {
 	int		fe_type;	/* enum ftpl_type */
 	int		fe_flags;
 #define FTPL_F_SIZE	0x1		/* fe_size is known */
-#define FTPL_F_MODE	0x2		/* fe_mode permissions are known */
+#define FTPL_F_MODE	0x2		/* permission bits are known */
 #define FTPL_F_IDS	0x4		/* fe_uid and fe_gid are known */
 };
 

@@ -921,6 +921,7 @@ parent_shutdown(void)
 
 	env->p_exiting = 1;
 	log_info("exiting");
+	control_close();
 	RB_FOREACH_SAFE(s, sess_tree, &sess_all, next)
 		parent_sess_close(s, "daemon exiting");
 	if (env->p_front_pid > 0)
@@ -1012,6 +1013,7 @@ parent_reload(void)
 
 	if ((nc = calloc(1, sizeof(*nc))) == NULL)
 		return -1;
+	env->p_conf_error[0] = '\0';
 	conf_defaults(nc);
 	if ((env->p_conf_explicit || access(env->p_conffile, F_OK) == 0) &&
 	    conf_parse(env->p_conffile, nc) == -1) {
@@ -1068,6 +1070,37 @@ parent_sigev(int sig)
 		fatalx("signal event");
 }
 
+/* Debug logging on or off, here and in every running child. */
+void
+parent_set_verbose(int level)
+{
+	struct parent		*env = parent_env;
+	struct session		*s;
+	struct msg_count	 m;
+
+	log_setverbose(level);
+	env->p_verbose = level;
+	memset(&m, 0, sizeof(m));
+	m.count = level;
+	if (env->p_front_up)
+		peer_compose(&env->p_front, IMSG_LOG_VERBOSE, 0, -1, &m,
+		    sizeof(m));
+	RB_FOREACH(s, sess_tree, &sess_all)
+		if (s->s_has_peer && !s->s_peer.p_dead)
+			peer_compose(&s->s_peer, IMSG_LOG_VERBOSE, 0, -1, &m,
+			    sizeof(m));
+}
+
+/* Configuration errors found at reload go to the log; keep the first. */
+static void
+parent_conf_report(const char *line)
+{
+	log_warnx("%s", line);
+	if (parent_env->p_conf_error[0] == '\0')
+		strlcpy(parent_env->p_conf_error, line,
+		    sizeof(parent_env->p_conf_error));
+}
+
 /* Run the session manager until told to stop. */
 void
 parent_main(struct parent *env)
@@ -1076,6 +1109,7 @@ parent_main(struct parent *env)
 
 	parent_env = env;
 	TAILQ_INIT(&env->p_dying);
+	conf_set_reporter(parent_conf_report);
 	env->p_started = time(NULL);
 	if ((proc_base = event_base_new()) == NULL)
 		fatalx("event_base_new");

@@ -17,6 +17,7 @@ struct parent {
 	struct conf	 p_conf;
 	char		 p_conffile[PATH_MAX];
 	int		 p_conf_explicit;	/* -f given */
+	char		 p_conf_error[512];	/* first error of a reload */
 	int		 p_foreground;
 	int		 p_verbose;
 	time_t		 p_started;
@@ -44,6 +45,7 @@ void	 parent_sess_close(struct session *, const char *);
 unsigned int parent_cleanup(void);
 int	 parent_reload(void);
 void	 parent_stats(struct msg_stats *);
+void	 parent_set_verbose(int);
 
 /* control.c */
 int	 control_init(const char *, const char *);

@@ -300,6 +300,42 @@ static const struct parse_keyword parse_keywords[] = {
 	{ "user",	USER },
 };
 
+static void	(*conf_reporter)(const char *);
+
+/* Where errors go: stderr unless the daemon asked for its log. */
+void
+conf_set_reporter(void (*fn)(const char *))
+{
+	conf_reporter = fn;
+}
+
+/* Format "file:line: message" (line 0: "file: message") and report it. */
+static void
+conf_vreport(const char *file, int line, const char *fmt, va_list ap)
+{
+	char	 msg[512], out[PATH_MAX + 600];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line > 0)
+		snprintf(out, sizeof(out), "%s:%d: %s", file, line, msg);
+	else
+		snprintf(out, sizeof(out), "%s: %s", file, msg);
+	if (conf_reporter != NULL)
+		conf_reporter(out);
+	else
+		fprintf(stderr, "%s\n", out);
+}
+
+static void
+conf_report(const char *file, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	conf_vreport(file, 0, fmt, ap);
+	va_end(ap);
+}
+
 /* Report an error at the line of the last token read. */
 static int
 yyerror(const char *fmt, ...)
@@ -311,9 +347,7 @@ yyerror(const char *fmt, ...)
 	if (ps.ps_lexerr && strcmp(fmt, "syntax error") == 0)
 		return 0;
 	va_start(ap, fmt);
-	fprintf(stderr, "%s:%d: ", ps.ps_name, ps.ps_tokline);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	conf_vreport(ps.ps_name, ps.ps_tokline, fmt, ap);
 	va_end(ap);
 	return 0;
 }
@@ -327,9 +361,7 @@ parse_lexerr(const char *fmt, ...)
 	ps.ps_errors++;
 	ps.ps_lexerr = 1;
 	va_start(ap, fmt);
-	fprintf(stderr, "%s:%d: ", ps.ps_name, ps.ps_tokline);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	conf_vreport(ps.ps_name, ps.ps_tokline, fmt, ap);
 	va_end(ap);
 	return 0;
 }
@@ -970,7 +1002,7 @@ conf_checkfile(int fd, const char *path)
 		why = "file is writable by group";
 	if (why == NULL)
 		return 0;
-	fprintf(stderr, "%s: %s\n", path, why);
+	conf_report(path, "%s", why);
 	return -1;
 }
 
@@ -1000,7 +1032,7 @@ conf_parse(const char *path, struct conf *conf)
 	int		 rv = -1;
 
 	if ((fp = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		conf_report(path, "%s", strerror(errno));
 		return -1;
 	}
 	if (conf_checkfile(fileno(fp), path) == -1) {
@@ -1011,7 +1043,7 @@ conf_parse(const char *path, struct conf *conf)
 		fatal("malloc");
 	conf_defaults(c);
 	if (strlcpy(c->c_file, path, sizeof(c->c_file)) >= sizeof(c->c_file)) {
-		fprintf(stderr, "%s: path too long\n", path);
+		conf_report(path, "path too long");
 		goto done;
 	}
 

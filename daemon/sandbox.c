@@ -104,11 +104,6 @@ static const int sandbox_sys_front[] = {
 	SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 };
 
-/* ssh: libssh2 on the one connected socket; it makes no new ones. */
-static const int sandbox_sys_ssh[] = {
-	SCMP_SYS(getsockname), SCMP_SYS(getpeername),
-};
-
 /* ftp: libcurl connects data connections (socket() is filtered). */
 static const int sandbox_sys_ftp[] = {
 	SCMP_SYS(connect), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
@@ -129,7 +124,11 @@ static void	sandbox_drop(const struct sandbox_conf *);
 static void	sandbox_prctl(pid_t);
 static void	sandbox_landlock_warn(int);
 static void	sandbox_landlock_rules(int, const struct sandbox_conf *);
-static void	sandbox_landlock(enum sandbox_role, const struct sandbox_conf *);
+static void	sandbox_landlock_attr(enum sandbox_role,
+		    const struct sandbox_conf *, int,
+		    struct compat_landlock_ruleset_attr *);
+static void	sandbox_landlock(enum sandbox_role,
+		    const struct sandbox_conf *);
 static void	sandbox_seccomp_fail(const char *, int);
 static void	sandbox_seccomp_list(scmp_filter_ctx, const int *, size_t);
 static void	sandbox_seccomp_rule(scmp_filter_ctx, uint32_t, int,
@@ -386,16 +385,43 @@ sandbox_landlock_rules(int fd, const struct sandbox_conf *sc)
 }
 
 /*
- * Step 5: handle every access right the kernel's ABI knows, allow none;
- * TCP: no bind, no connect except FTP to its ports; scope signals and
- * abstract sockets to the process itself.
+ * What the ruleset handles for abi: every filesystem right it knows;
+ * TCP bind, and connect unless an FTP worker may connect anywhere;
+ * signals and abstract sockets scoped to the process.
  */
+static void
+sandbox_landlock_attr(enum sandbox_role role, const struct sandbox_conf *sc,
+    int abi, struct compat_landlock_ruleset_attr *ra)
+{
+	memset(ra, 0, sizeof(*ra));
+	/* ABI 1: the 13 rights from EXECUTE to MAKE_SYM */
+	ra->handled_access_fs = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;
+	if (abi >= 2)
+		ra->handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		ra->handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (abi >= 5)
+		ra->handled_access_fs |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	if (abi >= 4) {
+		ra->handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP;
+		if (role != SANDBOX_FTP || sc->sc_nports > 0)
+			ra->handled_access_net |=
+			    LANDLOCK_ACCESS_NET_CONNECT_TCP;
+	}
+	if (abi >= 6)
+		ra->scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET |
+		    LANDLOCK_SCOPE_SIGNAL;
+}
+
+/* Step 5: Landlock as far as the kernel offers it, allowing nothing. */
 static void
 sandbox_landlock(enum sandbox_role role, const struct sandbox_conf *sc)
 {
 	struct compat_landlock_ruleset_attr	 ra;
-	int					 abi, fd, ports = 0;
+	int					 abi, fd;
 
+	if (sc->sc_nports < 0 || sc->sc_nports > (int)nitems(sc->sc_ports))
+		fatalx("bad number of ftp ports %d", sc->sc_nports);
 	abi = compat_landlock_create_ruleset(NULL, 0,
 	    LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi == -1 && (errno == ENOSYS || errno == EOPNOTSUPP)) {
@@ -404,32 +430,13 @@ sandbox_landlock(enum sandbox_role role, const struct sandbox_conf *sc)
 	}
 	if (abi < 1)
 		fatal("landlock abi");
-	if (sc->sc_nports < 0 || sc->sc_nports > (int)nitems(sc->sc_ports))
-		fatalx("bad number of ftp ports %d", sc->sc_nports);
 	sandbox_landlock_warn(abi);
 
-	memset(&ra, 0, sizeof(ra));
-	ra.handled_access_fs = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;
-	if (abi >= 2)
-		ra.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
-	if (abi >= 3)
-		ra.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
-	if (abi >= 5)
-		ra.handled_access_fs |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
-	if (abi >= 4) {
-		ra.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP;
-		if (role != SANDBOX_FTP || sc->sc_nports > 0)
-			ra.handled_access_net |=
-			    LANDLOCK_ACCESS_NET_CONNECT_TCP;
-		ports = role == SANDBOX_FTP && sc->sc_nports > 0;
-	}
-	if (abi >= 6)
-		ra.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET |
-		    LANDLOCK_SCOPE_SIGNAL;
-
+	sandbox_landlock_attr(role, sc, abi, &ra);
 	if ((fd = compat_landlock_create_ruleset(&ra, sizeof(ra), 0)) == -1)
 		fatal("landlock_create_ruleset");
-	if (ports)
+	if (ra.handled_access_net & LANDLOCK_ACCESS_NET_CONNECT_TCP &&
+	    role == SANDBOX_FTP)
 		sandbox_landlock_rules(fd, sc);
 	if (compat_landlock_restrict_self(fd, 0) == -1)
 		fatal("landlock_restrict_self");
@@ -574,8 +581,7 @@ sandbox_seccomp(enum sandbox_role role)
 		    nitems(sandbox_sys_front));
 		break;
 	case SANDBOX_SSH:
-		sandbox_seccomp_list(ctx, sandbox_sys_ssh,
-		    nitems(sandbox_sys_ssh));
+		/* libssh2 on its one socket needs nothing more. */
 		break;
 	case SANDBOX_FTP:
 		sandbox_seccomp_list(ctx, sandbox_sys_ftp,

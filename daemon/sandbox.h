@@ -24,7 +24,17 @@ struct sandbox_conf {
 };
 
 const char *sandbox_role_name(enum sandbox_role);
+
+/*
+ * Steps 2 to 6; fatal on any failure.  Step 1 is the caller's, before:
+ * load OpenSSL's config (OPENSSL_init_crypto with LOAD_CONFIG), init
+ * libssh2/libcurl, tzset(), read CA bundles into memory, and create the
+ * event_base and every signal event.  Afterwards no file can be opened,
+ * no process started, and only the FTP role may create (TCP) sockets.
+ */
 void	 sandbox_enter(enum sandbox_role, const struct sandbox_conf *);
+
+/* The Landlock ABI version the kernel offers, 0 for none. */
 int	 sandbox_landlock_abi(void);
 
 #endif

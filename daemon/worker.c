@@ -212,6 +212,11 @@ worker_loop(struct worker *w)
 				fatalx("bad operation message");
 			worker_op(w, &im);
 			break;
+		case IMSG_LOG_VERBOSE:
+			if (im.hdr.len != sizeof(struct msg_count))
+				fatalx("bad verbosity message");
+			log_setverbose(((struct msg_count *)im.data)->count);
+			break;
 		case IMSG_W_CLOSE:
 			if (w->w_be->wb_close != NULL)
 				w->w_be->wb_close(w);

@@ -37,7 +37,7 @@
 #define FTPW_CA_MAX	(16 * 1024 * 1024)	/* CA bundle size limit */
 #define FTPW_STALL	120	/* seconds without a byte: transfer dead */
 #define FTPW_REPLY_MIN	30	/* seconds a server may take to reply */
-#define FTPW_BUFSIZE	(256 * 1024)	/* libcurl receive and send buffers */
+#define FTPW_BUFSIZE	(256 * 1024)	/* libcurl's receive, send buffers */
 #define FTPW_URL_MAX	(P_HOST_LEN + 3 * P_PATH_LEN + 64)
 #define FTPW_REPLY_LEN	256
 #define FTPW_TICK_MS	10	/* longest wait without asking libcurl */
@@ -68,45 +68,45 @@ enum ftpw_kind {
 };
 
 struct ftpw_op {
-	struct worker		*o_w;
-	int			 o_mode;	/* enum ftpw_mode */
-	int			 o_fd;		/* data channel or -1 */
-	int			 o_mlsd;	/* lines are MLSD, not LIST */
-	int			 o_stop;	/* enum ftpw_stop */
-	int			 o_info;	/* GET: FILEINFO written */
-	int			 o_end;		/* PUT: DC_END read */
-	int			 o_found;	/* FIND: entry type or -1 */
-	time_t			 o_now;		/* LIST dates without a year */
-	uint64_t		 o_bytes;	/* file bytes moved */
-	uint64_t		 o_entries;
-	uint64_t		 o_bad;		/* lines not understood */
-	uint64_t		 o_max;		/* PUT: limit, 0 none */
-	uint64_t		 o_left;	/* PUT: payload left in record */
-	const char		*o_name;	/* FIND: name; GET: base name */
-	struct ftpl_lbuf	 o_lb;
-	struct ftpl_entry	 o_ent;
+	struct worker	*o_w;
+	int		 o_mode;	/* enum ftpw_mode */
+	int		 o_fd;		/* data channel or -1 */
+	int		 o_mlsd;	/* lines are MLSD, not LIST */
+	int		 o_stop;	/* enum ftpw_stop */
+	int		 o_info;	/* GET: FILEINFO written */
+	int		 o_end;		/* PUT: DC_END read */
+	int		 o_found;	/* FIND: entry type or -1 */
+	time_t		 o_now;		/* LIST dates without a year */
+	uint64_t	 o_bytes;	/* file bytes moved */
+	uint64_t	 o_entries;
+	uint64_t	 o_bad;		/* lines not understood */
+	uint64_t	 o_max;		/* PUT: limit, 0 none */
+	uint64_t	 o_left;	/* PUT: payload left in record */
+	const char	*o_name;	/* FIND: name; GET: base name */
+	struct ftpl_lbuf o_lb;
+	struct ftpl_entry o_ent;
 };
 
 struct ftpw {
-	struct worker		*fw_w;
-	CURLM			*fw_multi;	/* owns the connection cache */
-	CURL			*fw_curl;
-	struct curl_slist	*fw_resolve;
-	char			*fw_ca;		/* CA bundle, PEM */
-	size_t			 fw_calen;
-	int			 fw_sock;	/* w_sock until libcurl has it */
-	int			 fw_mlsd;	/* the server lists with MLSD */
-	int			 fw_nolista;	/* the server refused LIST -a */
-	int			 fw_feat;	/* reading the FEAT reply */
-	uint64_t		 fw_last;	/* mono_ms of the last command */
-	struct ftpw_op		*fw_op;		/* transfer in progress */
-	char			 fw_origin[P_HOST_LEN + 32];
-	char			 fw_home[P_PATH_LEN];	/* PWD at login */
-	char			 fw_cwd[P_PATH_LEN];	/* libcurl's directory */
-	char			 fw_next[P_PATH_LEN];	/* the URL's directory */
-	char			 fw_reply[FTPW_REPLY_LEN];	/* last reply */
-	char			 fw_err[CURL_ERROR_SIZE];
-	char			 fw_url[FTPW_URL_MAX];
+	struct worker	*fw_w;
+	CURLM		*fw_multi;	/* owns the connection cache */
+	CURL		*fw_curl;
+	struct curl_slist *fw_resolve;
+	char		*fw_ca;		/* CA bundle, PEM */
+	size_t		 fw_calen;
+	int		 fw_sock;	/* w_sock until libcurl has it */
+	int		 fw_mlsd;	/* the server lists with MLSD */
+	int		 fw_nolista;	/* the server refused LIST -a */
+	int		 fw_feat;	/* reading the FEAT reply */
+	uint64_t	 fw_last;	/* mono_ms of the last command */
+	struct ftpw_op	*fw_op;		/* transfer in progress */
+	char		 fw_origin[P_HOST_LEN + 32];	/* scheme://host:port */
+	char		 fw_home[P_PATH_LEN];	/* PWD at login */
+	char		 fw_cwd[P_PATH_LEN];	/* libcurl's directory */
+	char		 fw_next[P_PATH_LEN];	/* the URL's directory */
+	char		 fw_reply[FTPW_REPLY_LEN];	/* last reply */
+	char		 fw_err[CURL_ERROR_SIZE];
+	char		 fw_url[FTPW_URL_MAX];
 };
 
 static int	ftpw_preinit(struct worker *);
@@ -399,8 +399,6 @@ ftpw_setup(struct ftpw *fw, const struct msg_w_start *st)
 	long	 tmo = st->timeout > 0 ? (long)st->timeout : 10;
 
 	FTPW_SET(CURLOPT_NOSIGNAL, 1L);
-	if (getenv("FTPW_VERBOSE") != NULL)	/* DEBUG-REMOVE */
-		FTPW_SET(CURLOPT_VERBOSE, 1L);
 	FTPW_SET(CURLOPT_NOPROGRESS, 1L);
 	FTPW_SET(CURLOPT_PROTOCOLS_STR, "ftp,ftps");
 	FTPW_SET(CURLOPT_ERRORBUFFER, fw->fw_err);
@@ -426,7 +424,8 @@ ftpw_setup(struct ftpw *fw, const struct msg_w_start *st)
 	/* Data connections go to the control address, never elsewhere. */
 	FTPW_SET(CURLOPT_FTP_SKIP_PASV_IP, 1L);
 	FTPW_SET(CURLOPT_FTP_FILEMETHOD, (long)CURLFTPMETHOD_SINGLECWD);
-	FTPW_SET(CURLOPT_FTP_CREATE_MISSING_DIRS, (long)CURLFTP_CREATE_DIR_NONE);
+	FTPW_SET(CURLOPT_FTP_CREATE_MISSING_DIRS,
+	    (long)CURLFTP_CREATE_DIR_NONE);
 	return 0;
 }
 
@@ -554,8 +553,8 @@ ftpw_run(struct ftpw *fw)
 		    CURLM_OK)
 			break;
 		if (running)
-			mc = curl_multi_wait(fw->fw_multi, NULL, 0, FTPW_TICK_MS,
-			    &n);
+			mc = curl_multi_wait(fw->fw_multi, NULL, 0,
+			    FTPW_TICK_MS, &n);
 	} while (running && mc == CURLM_OK);
 	if (mc != CURLM_OK)
 		log_warnx("libcurl: %s", curl_multi_strerror(mc));
@@ -891,15 +890,18 @@ ftpw_list_dir(struct worker *w, const char *abs, struct ftpw_op *op)
 /*
  * What abs is, when an operation on it failed: a directory if we can
  * enter it (skipcwd: we just failed to), otherwise whatever its
- * parent's listing says.  Anything but CURLE_OK: the connection failed.
+ * parent's listing says; behind a parent we may not enter, it is
+ * FTPW_K_OTHER of unknown type.  Anything but CURLE_OK: the connection
+ * failed.  depth bounds the walk up.
  */
 static CURLcode
-ftpw_probe(struct worker *w, const char *abs, int skipcwd,
+ftpw_probe(struct worker *w, const char *abs, int skipcwd, int depth,
     enum ftpw_kind *kind, int *type)
 {
 	struct ftpw_op	*op;
 	char		 path[P_PATH_LEN], dir[P_PATH_LEN];
 	CURLcode	 rc;
+	int		 ptype;
 
 	*kind = FTPW_K_MISSING;
 	*type = -1;
@@ -922,6 +924,11 @@ ftpw_probe(struct worker *w, const char *abs, int skipcwd,
 		*type = op->o_found;
 	}
 	free(op);
+	if (rc == CURLE_REMOTE_ACCESS_DENIED && depth > 0) {
+		rc = ftpw_probe(w, dir, 1, depth - 1, kind, &ptype);
+		if (*kind != FTPW_K_OTHER)
+			*kind = FTPW_K_MISSING;
+	}
 	return rc == CURLE_OK || ftpw_path_error(rc) ? CURLE_OK : rc;
 }
 
@@ -931,8 +938,10 @@ ftpw_entry_write(int fd, const struct ftpl_entry *fe)
 {
 	struct dc_entry	 de;
 	char		 buf[2 * FTPL_NAME_MAX];
-	size_t		 nl = strlen(fe->fe_name), tl = strlen(fe->fe_target);
+	size_t		 nl, tl;
 
+	nl = strlen(fe->fe_name);
+	tl = strlen(fe->fe_target);
 	memset(&de, 0, sizeof(de));
 	de.e_size = fe->fe_size;
 	de.e_mtime = fe->fe_mtime;
@@ -1114,39 +1123,18 @@ ftpw_read_cb(char *p, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-/*
- * Log in and list the login directory once, so that bad credentials
- * and broken data connections show at open time.  FEAT tells whether
- * MLSD is there; libcurl's PWD gives the login directory.
- */
-static int
-ftpw_auth(struct worker *w, struct msg_w_auth *a, struct dc_result *r)
+/* The one transfer at open: log in, FEAT, LIST of the login directory. */
+static CURLcode
+ftpw_login(struct worker *w)
 {
 	struct ftpw		*fw = w->w_state;
 	struct curl_slist	*q;
 	struct ftpw_op		 op;
-	const char		*entry = NULL;
 	CURLcode		 rc;
 
-	/*
-	 * XXX libcurl keeps its own copies of the password (the handle's
-	 * and the connection's) so that it can log in again when the
-	 * server drops an idle control connection; they stay in this
-	 * process's memory until it exits.  Only our copy is wiped.
-	 */
-	if (curl_easy_setopt(fw->fw_curl, CURLOPT_USERNAME,
-	    a->username) != CURLE_OK || curl_easy_setopt(fw->fw_curl,
-	    CURLOPT_PASSWORD, a->password) != CURLE_OK) {
-		explicit_bzero(a->password, sizeof(a->password));
-		dc_result_set(r, 500, "internal", "FTP setup failed");
-		return -1;
-	}
-	explicit_bzero(a->password, sizeof(a->password));
-
-	if ((q = curl_slist_append(NULL, "*FEAT")) == NULL) {
-		dc_result_set(r, 500, "internal", "Out of memory");
-		return -1;
-	}
+	/* "*": a server without FEAT is no error. */
+	if ((q = curl_slist_append(NULL, "*FEAT")) == NULL)
+		return CURLE_OUT_OF_MEMORY;
 	ftpw_op_init(&op, w, FTPW_M_DISCARD, -1);
 	fw->fw_feat = 1;
 	if (ftpw_reset(fw, &op) == -1 ||
@@ -1160,11 +1148,44 @@ ftpw_auth(struct worker *w, struct msg_w_auth *a, struct dc_result *r)
 	fw->fw_feat = 0;
 	curl_easy_setopt(fw->fw_curl, CURLOPT_QUOTE, NULL);
 	curl_slist_free_all(q);
+	return rc;
+}
+
+/*
+ * Log in and list the login directory once, so that bad credentials
+ * and broken data connections show at open time.  FEAT tells whether
+ * MLSD is there; libcurl's PWD gives the login directory.
+ */
+static int
+ftpw_auth(struct worker *w, struct msg_w_auth *a, struct dc_result *r)
+{
+	struct ftpw	*fw = w->w_state;
+	const char	*entry = NULL;
+	CURLcode	 rc;
+
+	/*
+	 * XXX libcurl keeps its own copies of the password (the handle's
+	 * and the connection's) so that it can log in again when the
+	 * server drops an idle control connection; they stay in this
+	 * process's memory until it exits.  Only our copy is wiped.
+	 */
+	rc = curl_easy_setopt(fw->fw_curl, CURLOPT_USERNAME, a->username);
+	if (rc == CURLE_OK)
+		rc = curl_easy_setopt(fw->fw_curl, CURLOPT_PASSWORD,
+		    a->password);
+	explicit_bzero(a->password, sizeof(a->password));
 	if (rc != CURLE_OK) {
-		ftpw_fail(fw, rc, r);
+		dc_result_set(r, 500, "internal", "FTP setup failed");
 		return -1;
 	}
 
+	if ((rc = ftpw_login(w)) != CURLE_OK) {
+		if (rc == CURLE_LOGIN_DENIED)
+			log_info("%s: login refused: %s", w->w_start.id,
+			    fw->fw_reply);
+		ftpw_fail(fw, rc, r);
+		return -1;
+	}
 	if (curl_easy_getinfo(fw->fw_curl, CURLINFO_FTP_ENTRY_PATH,
 	    &entry) == CURLE_OK && entry != NULL && entry[0] == '/')
 		ftpw_path(fw, entry, fw->fw_home, sizeof(fw->fw_home));
@@ -1204,7 +1225,7 @@ ftpw_path_fail(struct worker *w, CURLcode rc, const char *abs, int want,
 	strlcpy(msg, fw->fw_reply, sizeof(msg));
 	/* A listing that failed to change into abs needs no second try. */
 	rc = ftpw_probe(w, abs, want == FTPL_T_DIR &&
-	    rc == CURLE_REMOTE_ACCESS_DENIED, &kind, &type);
+	    rc == CURLE_REMOTE_ACCESS_DENIED, 1, &kind, &type);
 	if (rc != CURLE_OK) {
 		ftpw_fail(fw, rc, r);
 		return;
@@ -1222,7 +1243,7 @@ ftpw_path_fail(struct worker *w, CURLcode rc, const char *abs, int want,
 		}
 		/* FALLTHROUGH */
 	default:
-		if (want == FTPL_T_DIR && type != FTPL_T_DIR &&
+		if (want == FTPL_T_DIR && type != -1 && type != FTPL_T_DIR &&
 		    type != FTPL_T_LINK)
 			dc_result_set(r, 400, "invalid_request",
 			    "Not a directory: %s", abs);
@@ -1358,6 +1379,33 @@ ftpw_put_target(struct worker *w, const struct msg_op *o, char *abs,
 	return 0;
 }
 
+/*
+ * RNFR or RNTO failed.  A directory in the way is the client's mistake;
+ * otherwise the server cannot rename, and we cannot upload safely.
+ */
+static void
+ftpw_put_renamefail(struct worker *w, struct dc_result *r)
+{
+	struct ftpw	*fw = w->w_state;
+	char		 msg[FTPW_REPLY_LEN];
+	enum ftpw_kind	 kind;
+	int		 type;
+
+	strlcpy(msg, fw->fw_reply, sizeof(msg));
+	if (ftpw_probe(w, r->r_path, 0, 0, &kind, &type) == CURLE_OK &&
+	    (kind == FTPW_K_DIR || type == FTPL_T_DIR)) {
+		dc_result_set(r, kind == FTPW_K_DIR ? 400 : 403,
+		    kind == FTPW_K_DIR ? "invalid_request" :
+		    "permission_denied", "%s: %s",
+		    kind == FTPW_K_DIR ? "Path is a directory" :
+		    "Permission denied", r->r_path);
+		return;
+	}
+	dc_result_set(r, 502, "connection_failed",
+	    "Connection failed: the server refused to rename the uploaded "
+	    "file (%s); uploads need RNFR/RNTO", msg);
+}
+
 /* The upload's result once the transfer ended. */
 static void
 ftpw_put_result(struct worker *w, CURLcode rc, struct ftpw_op *op,
@@ -1383,9 +1431,7 @@ ftpw_put_result(struct worker *w, CURLcode rc, struct ftpw_op *op,
 		return;
 	}
 	if (rc == CURLE_QUOTE_ERROR)
-		dc_result_set(r, 502, "connection_failed",
-		    "Connection failed: the server refused to rename the "
-		    "uploaded file (%s); uploads need RNFR/RNTO", fw->fw_reply);
+		ftpw_put_renamefail(w, r);
 	else if (rc == CURLE_UPLOAD_FAILED)
 		dc_result_set(r, 403, "permission_denied",
 		    "Permission denied: %s", fw->fw_reply);

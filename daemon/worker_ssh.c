@@ -212,9 +212,10 @@ ssh_send(libssh2_socket_t fd, const void *buf, size_t len, int flags,
 
 /*
  * Before the sandbox: everything that opens files on first use.  OpenSSL
- * 3 reads its configuration and may load providers lazily, during the
- * first key exchange or key parsing; load them now, and draw random
- * bytes once so that the DRBG is seeded.
+ * 3 reads openssl.cnf lazily, during the first key exchange or key
+ * parsing (the only file they open, under strace); load it now.  Drawing
+ * random bytes and fetching a digest once also sets up the DRBG (seeded
+ * by getrandom(2)) and the default provider here rather than later.
  */
 static int
 ssh_preinit(struct worker *w)
@@ -661,6 +662,11 @@ ssh_sftp_fail(struct worker *w, struct dc_result *r, const char *path)
 		dc_result_set(r, 400, "invalid_request",
 		    "Not a directory: %s", path);
 		break;
+	case LIBSSH2_FX_BAD_MESSAGE:	/* OpenSSH: ENAMETOOLONG, EINVAL */
+	case LIBSSH2_FX_INVALID_FILENAME:
+		dc_result_set(r, 400, "invalid_request", "Invalid path: %s",
+		    path);
+		break;
 	case LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM:
 	case LIBSSH2_FX_QUOTA_EXCEEDED:
 		dc_result_set(r, 500, "internal",
@@ -948,9 +954,11 @@ ssh_basename(const char *path, char *out, size_t len)
 /*
  * Send what is in ss_buf as DATA records of at most DC_MAX_RECORD, all
  * of it when all is set; keep a short tail at the start of the buffer.
+ * *sent counts the bytes sent.
  */
 static int
-ssh_dl_flush(struct ssh_state *ss, int dc, size_t *fill, int all)
+ssh_dl_flush(struct ssh_state *ss, int dc, size_t *fill, int all,
+    uint64_t *sent)
 {
 	size_t	 off = 0, n;
 
@@ -961,6 +969,7 @@ ssh_dl_flush(struct ssh_state *ss, int dc, size_t *fill, int all)
 		if (dc_write(dc, DC_DATA, ss->ss_buf + off, n) == -1)
 			return -1;
 		off += n;
+		*sent += n;
 	}
 	if (off > 0 && off < *fill)
 		memmove(ss->ss_buf, ss->ss_buf + off, *fill - off);
@@ -968,16 +977,18 @@ ssh_dl_flush(struct ssh_state *ss, int dc, size_t *fill, int all)
 	return 0;
 }
 
-/* Copy the open file h to the data channel; size bytes are expected. */
+/* Copy the open file h to the data channel, no more than announced. */
 static void
 ssh_dl_copy(struct worker *w, LIBSSH2_SFTP_HANDLE *h, int dc,
     const struct dc_fileinfo *fi, struct dc_result *r)
 {
 	struct ssh_state	*ss = w->w_state;
+	uint64_t		 got = 0;
 	size_t			 fill = 0;
 	ssize_t			 n;
+	int			 known = fi->f_flags & DC_F_SIZEKNOWN, done;
 
-	for (;;) {
+	do {
 		n = libssh2_sftp_read(h, ss->ss_buf + fill, SSH_IOSIZE);
 		if (n < 0) {
 			ssh_sftp_fail(w, r, r->r_path);
@@ -985,23 +996,20 @@ ssh_dl_copy(struct worker *w, LIBSSH2_SFTP_HANDLE *h, int dc,
 				r->r_status = 502;
 			return;
 		}
-		/* Never more than announced: the front sent a length. */
-		if ((fi->f_flags & DC_F_SIZEKNOWN) &&
-		    r->r_size + n > fi->f_size)
-			n = fi->f_size - r->r_size;
+		/* The front has sent the length: a growing file is cut. */
+		if (known && got + n > fi->f_size)
+			n = fi->f_size - got;
 		fill += n;
-		r->r_size += n;
-		if (ssh_dl_flush(ss, dc, &fill, n == 0 ||
-		    r->r_size == fi->f_size) == -1) {
+		got += n;
+		done = n == 0 || (known && got == fi->f_size);
+		if (ssh_dl_flush(ss, dc, &fill, done, &r->r_size) == -1) {
 			dc_result_set(r, 500, "internal",
 			    "Data channel closed: %s", strerror(errno));
 			return;
 		}
-		if (n == 0 || ((fi->f_flags & DC_F_SIZEKNOWN) &&
-		    r->r_size == fi->f_size))
-			break;
-	}
-	if ((fi->f_flags & DC_F_SIZEKNOWN) && r->r_size != fi->f_size)
+	} while (!done);
+
+	if (known && got != fi->f_size)
 		dc_result_set(r, 502, "connection_failed",
 		    "File shrank during download: %s", r->r_path);
 	else
@@ -1079,7 +1087,8 @@ ssh_up_split(struct worker *w, const char *path, struct ssh_up *up,
 {
 	struct ssh_state	*ss = w->w_state;
 	LIBSSH2_SFTP_ATTRIBUTES	 st;
-	char			 dir[DC_PATH_MAX], name[DC_NAME_MAX];
+	char			 dir[DC_PATH_MAX], abs[DC_PATH_MAX];
+	char			 name[DC_NAME_MAX];
 	const char		*slash;
 	size_t			 len = strlen(path);
 
@@ -1104,8 +1113,8 @@ ssh_up_split(struct worker *w, const char *path, struct ssh_up *up,
 		    dir);
 		return -1;
 	}
-	if (ssh_realpath(ss, dir, dir, sizeof(dir)) == -1 ||
-	    ssh_join(up->u_target, sizeof(up->u_target), dir, name) == -1) {
+	if (ssh_realpath(ss, dir, abs, sizeof(abs)) == -1 ||
+	    ssh_join(up->u_target, sizeof(up->u_target), abs, name) == -1) {
 		ssh_sftp_fail(w, r, dir);
 		return -1;
 	}
@@ -1151,7 +1160,8 @@ ssh_up_target(struct worker *w, const struct msg_op *op, struct ssh_up *up,
 	struct ssh_state	*ss = w->w_state;
 	LIBSSH2_SFTP_ATTRIBUTES	 st;
 	const char		*path = op->path[0] ? op->path : ".";
-	char			 dir[DC_PATH_MAX], name[DC_NAME_MAX];
+	const char		*slash;
+	char			 dir[DC_PATH_MAX];
 	unsigned char		 rnd[8];
 	char			 hex[sizeof(rnd) * 2 + 1];
 	size_t			 i;
@@ -1179,12 +1189,12 @@ ssh_up_target(struct worker *w, const struct msg_op *op, struct ssh_up *up,
 		fatal("getrandom");
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(hex + i * 2, 3, "%02x", rnd[i]);
-	ssh_basename(up->u_target, name, sizeof(name));
-	strlcpy(dir, up->u_target, sizeof(dir));
-	dir[strlen(dir) - strlen(name)] = '\0';
+	/* u_target is absolute: split it at its last slash. */
+	slash = strrchr(up->u_target, '/');
 	/* Short enough for NAME_MAX whatever the name's length. */
 	n = snprintf(up->u_tmp, sizeof(up->u_tmp),
-	    "%s.%.200s.coreastra-%s.part", dir, name, hex);
+	    "%.*s.%.200s.coreastra-%s.part", (int)(slash - up->u_target + 1),
+	    up->u_target, slash + 1, hex);
 	if (n < 0 || (size_t)n >= sizeof(up->u_tmp)) {
 		dc_result_set(r, 400, "invalid_request", "Path too long");
 		return -1;

@@ -39,6 +39,8 @@ enum imsg_type {
 
 	/* parent -> any child, first message: how to sandbox */
 	IMSG_SANDBOX,			/* struct msg_sandbox */
+	/* parent -> any child: debug logging on (1) or off (0) */
+	IMSG_LOG_VERBOSE,		/* struct msg_count */
 
 	/* parent -> front */
 	IMSG_FRONT_CONFIG,		/* struct msg_front_config */

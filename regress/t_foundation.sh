@@ -176,15 +176,26 @@ http_errors_body()
 	[ "$(jget '.code | type')" = string ] ||
 	    ca_fail "405 body: $(cat "$W/body")"
 
+	# An unknown method may be 501; the rest is malformed.
 	line=$(raw_status 'GARBAGE\r\n\r\n')
 	case $line in
-	"HTTP/1.1 400"*|"HTTP/1.0 400"*) ;;
-	*) ca_fail "malformed request line: '$line'" ;;
+	"HTTP/1.1 400 "*|"HTTP/1.1 501 "*) ;;
+	*) ca_fail "garbage request line: '$line'" ;;
 	esac
-	line=$(raw_status 'GET /health HTTP/1.1\r\nHost localhost\r\n\r\n')
+	for r in 'GET health HTTP/1.1\r\n\r\n' \
+	    'G\001T / HTTP/1.1\r\n\r\n' \
+	    'GET /health HTTP/1.1\r\nHost localhost\r\n\r\n' \
+	    'POST /connections/ssh HTTP/1.1\r\nContent-Length: x\r\n\r\n'; do
+		line=$(raw_status "$r")
+		case $line in
+		"HTTP/1.1 400 "*) ;;
+		*) ca_fail "malformed request $r: '$line'" ;;
+		esac
+	done
+	line=$(raw_status 'GET /health HTTP/9.9\r\n\r\n')
 	case $line in
-	"HTTP/1.1 400"*|"HTTP/1.0 400"*) ;;
-	*) ca_fail "malformed header: '$line'" ;;
+	"HTTP/1.1 400 "*|"HTTP/1.1 505 "*) ;;
+	*) ca_fail "HTTP/9.9: '$line'" ;;
 	esac
 
 	big=$(head -c 32768 /dev/zero | tr '\0' a)

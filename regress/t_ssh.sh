@@ -720,6 +720,7 @@ session_limit_body()
 	for i in $(seq 0 39); do
 		if [ "$(cat "$W/status.$i")" = 503 ]; then
 			cp "$W/open.$i" "$W/body"
+			STATUS=503
 			expect_error 503 too_many_sessions
 			break
 		fi

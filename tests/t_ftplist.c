@@ -209,7 +209,8 @@ ATF_TC_BODY(rejected, tc)
 {
 	struct ftpl_entry	 e;
 	time_t			 now = utc(2026, 4, 1, 10, 0, 0);
-	const char		 nul[] = "-rw-r--r-- 1 u g 1 Mar 03 12:00 a\0b";
+	const char		 nul[] =
+	    "-rw-r--r-- 1 u g 1 Mar 03 12:00 a\0b";
 
 	errno = 0;
 	ATF_CHECK_EQ(list("hello world", now, &e), -1);

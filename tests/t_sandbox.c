@@ -521,7 +521,8 @@ t_forbidden(enum sandbox_role role)
 		if ((ta->ta_roles & (1 << role)) == 0)
 			continue;
 		if (!t_action_possible(ta)) {
-			printf("%s: not possible on this kernel\n", ta->ta_name);
+			printf("%s: not possible on this kernel\n",
+			    ta->ta_name);
 			continue;
 		}
 		t_spawn(&c, role, &sc, NULL, t_action_run, &i);

@@ -375,11 +375,11 @@ api_expect()
 	    "expected $_want; body: $(head -c 600 "$W/body")"
 }
 
-# Print jq filter $1 applied to $W/body; "name" means ".name".
+# Print jq filter $1 applied to $W/body; a bare "a.b" means ".a.b".
 jget()
 {
 	case $1 in
-	.*) jq -r "$1" "$W/body" 2>/dev/null ;;
+	""|.*|*[!A-Za-z0-9_.]*) jq -r "$1" "$W/body" 2>/dev/null ;;
 	*) jq -r ".$1" "$W/body" 2>/dev/null ;;
 	esac
 }
