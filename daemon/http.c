@@ -228,6 +228,8 @@ http_clear(struct http_ctx *c)
 
 	c->c_scan = SCAN_START;
 	c->c_scan_cr = 0;
+	c->c_scan_status = 0;
+	c->c_scan_reason = NULL;
 	c->c_rline = 0;
 	c->c_hbytes = 0;
 	memset(c->c_tail, 0, sizeof(c->c_tail));
@@ -685,7 +687,9 @@ http_check_head(struct http_ctx *c)
 		r->r_content_length = p->content_length;
 	}
 
-	if ((v = http_header_get(r, "expect")) != NULL) {
+	/* HTTP/1.0 clients know no 100 Continue: ignore their Expect. */
+	v = http_header_get(r, "expect");
+	if (v != NULL && r->r_http_minor >= 1) {
 		if (http_header_count(r, "expect") > 1 ||
 		    strcasecmp(v, "100-continue") != 0)
 			return http_fail(c, 417, "unsupported expectation");

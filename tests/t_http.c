@@ -385,8 +385,10 @@ ATF_TC_BODY(chunked_bad, tc)
 {
 	char	*s;
 
-#define CH_HEAD "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define CH_HEAD \
+	"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
 	ATF_CHECK_EQ(T_STATUS(CH_HEAD "5\r\nhelloXY0\r\n\r\n"), 400);
+	ATF_CHECK_EQ(T_STATUS(CH_HEAD "5\r\nhelloX\n0\r\n\r\n"), 400);
 	ATF_CHECK_EQ(T_STATUS(CH_HEAD "5\r\nhello\r0\r\n\r\n"), 400);
 	ATF_CHECK_EQ(T_STATUS(CH_HEAD "5\nhello\r\n0\r\n\r\n"), 400);
 	ATF_CHECK_EQ(T_STATUS(CH_HEAD "5\rXhello\r\n0\r\n\r\n"), 400);
@@ -614,8 +616,7 @@ ATF_TC_BODY(methods, tc)
 	ATF_CHECK_EQ(T_STATUS("G\0T / HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
 	ATF_CHECK_EQ(T_STATUS("CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n"),
 	    501);
-	ATF_CHECK_EQ(T_RUN(&r, "PROPFIND / HTTP/1.1\r\nHost: a\r\n\r\n"),
-	    0);
+	ATF_CHECK_EQ(T_RUN(&r, "PROPFIND / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
 	ATF_CHECK(strstr(r.log, "REQ 0 PROPFIND /") != NULL);
 	t_rec_free(&r);
 	ATF_CHECK_EQ(T_RUN(&r, "DELETE /connections/ab HTTP/1.1\r\n"
@@ -669,8 +670,7 @@ ATF_TC_BODY(content_length, tc)
 	    "Content-Length: 0\r\n\r\n0\r\n\r\n"), 400);
 
 	/* 413 comes right after the head: no body byte delivered. */
-	ATF_CHECK_EQ(T_RUN(&r, P "Content-Length: 1048577\r\n\r\nabc"),
-	    413);
+	ATF_CHECK_EQ(T_RUN(&r, P "Content-Length: 1048577\r\n\r\nabc"), 413);
 	ATF_CHECK_EQ(r.nreq, 1);
 	ATF_CHECK_EQ(r.bodylen, 0);
 	t_rec_free(&r);
@@ -817,6 +817,11 @@ ATF_TC_BODY(expect, tc)
 	t_rec_free(&r);
 	ATF_CHECK_EQ(T_STATUS("GET / HTTP/1.1\r\nHost: a\r\nExpect: x\r\n\r\n"),
 	    417);
+	ATF_CHECK_EQ(T_RUN(&r, "POST / HTTP/1.0\r\nExpect: 100-continue\r\n"
+	    "Content-Length: 1\r\n\r\nx"), 0);
+	ATF_CHECK(strstr(r.log, "1.0 ka=0 cl=1 ch=0 ec=0") != NULL);
+	t_rec_free(&r);
+	ATF_CHECK_EQ(T_STATUS("GET / HTTP/1.0\r\nExpect: x\r\n\r\n"), 0);
 }
 
 ATF_TC_WITHOUT_HEAD(upgrade_ignored);
@@ -858,10 +863,12 @@ ATF_TC_BODY(url_limit, tc)
 	http_limits_default(&lim);
 	lim.l_url_max = 10;
 	t_rec_init(&r, &lim);
-	ATF_CHECK_EQ(T_DRIVE(&r, "GET /123456789 HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+	ATF_CHECK_EQ(T_DRIVE(&r, "GET /123456789 HTTP/1.1\r\nHost: a\r\n"
+	    "\r\n"), 0);
 	t_rec_free(&r);
 	t_rec_init(&r, &lim);
-	ATF_CHECK_EQ(T_DRIVE(&r, "GET /1234567890 HTTP/1.1\r\nHost: a\r\n\r\n"), 414);
+	ATF_CHECK_EQ(T_DRIVE(&r, "GET /1234567890 HTTP/1.1\r\nHost: a\r\n"
+	    "\r\n"), 414);
 	t_rec_free(&r);
 }
 
@@ -989,8 +996,7 @@ ATF_TC_BODY(callback_errors, tc)
 
 	t_rec_init(&r, NULL);
 	r.fail_req = -1;
-	ATF_CHECK_EQ(T_DRIVE(&r, POST_JSON),
-	    500);
+	ATF_CHECK_EQ(T_DRIVE(&r, POST_JSON), 500);
 	ATF_CHECK_EQ(r.bodylen, 0);
 	/* Errors stick. */
 	ATF_CHECK_EQ(http_feed(r.ctx, GET_HEALTH, 10), -1);
@@ -999,21 +1005,18 @@ ATF_TC_BODY(callback_errors, tc)
 
 	t_rec_init(&r, NULL);
 	r.fail_req = 403;
-	ATF_CHECK_EQ(T_DRIVE(&r, POST_JSON),
-	    403);
+	ATF_CHECK_EQ(T_DRIVE(&r, POST_JSON), 403);
 	ATF_CHECK_STREQ(http_error_reason(r.ctx), "refused");
 	t_rec_free(&r);
 
 	t_rec_init(&r, NULL);
 	r.fail_body = 1;
-	ATF_CHECK_EQ(T_DRIVE(&r, POST_JSON),
-	    500);
+	ATF_CHECK_EQ(T_DRIVE(&r, POST_JSON), 500);
 	t_rec_free(&r);
 
 	t_rec_init(&r, NULL);
 	r.fail_done = 1;
-	ATF_CHECK_EQ(T_DRIVE(&r, POST_JSON),
-	    500);
+	ATF_CHECK_EQ(T_DRIVE(&r, POST_JSON), 500);
 	ATF_CHECK(!http_done(r.ctx));
 	t_rec_free(&r);
 }

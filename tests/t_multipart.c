@@ -23,6 +23,7 @@ struct mrec {
 	size_t		 loglen;
 	char		*data;		/* data of the current part */
 	size_t		 datalen;
+	size_t		 datasize;
 	size_t		 maxpiece;	/* largest on_part_data call */
 	int		 pause;		/* pause in every callback */
 	int		 fail_begin;
@@ -94,8 +95,10 @@ t_data(void *arg, const char *buf, size_t len)
 	ATF_REQUIRE(len > 0);
 	if (len > r->maxpiece)
 		r->maxpiece = len;
-	ATF_REQUIRE((r->data = realloc(r->data, r->datalen + len + 1)) !=
-	    NULL);
+	if (r->datalen + len + 1 > r->datasize) {
+		r->datasize = 2 * (r->datalen + len + 1);
+		ATF_REQUIRE((r->data = realloc(r->data, r->datasize)) != NULL);
+	}
 	memcpy(r->data + r->datalen, buf, len);
 	r->datalen += len;
 	r->data[r->datalen] = '\0';
@@ -135,6 +138,7 @@ t_init(struct mrec *r, const char *boundary)
 	ATF_REQUIRE((r->mp = mp_new(boundary, &t_cb, r)) != NULL);
 	ATF_REQUIRE((r->log = strdup("")) != NULL);
 	ATF_REQUIRE((r->data = strdup("")) != NULL);
+	r->datasize = 1;
 }
 
 static void
@@ -517,7 +521,7 @@ ATF_TC_BODY(streaming, tc)
 {
 	struct mrec	 r;
 	char		*in;
-	size_t		 head, len, i, n = 4 * 1024 * 1024, piece = 4096;
+	size_t		 head, len, i, n = 1024 * 1024, piece = 4096;
 
 	ATF_REQUIRE((in = malloc(n + 256)) != NULL);
 	head = snprintf(in, 256, "--b\r\nContent-Disposition: form-data; "
