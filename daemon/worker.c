@@ -200,8 +200,13 @@ worker_loop(struct worker *w)
 	int		 next = 0;
 
 	for (;;) {
-		if (w->w_be->wb_keepalive != NULL && next <= 0)
-			next = w->w_be->wb_keepalive(w);
+		if (w->w_be->wb_keepalive != NULL && next <= 0 &&
+		    (next = w->w_be->wb_keepalive(w)) == -1) {
+			/* The parent reaps us and ends the session. */
+			log_info("session %s: remote connection lost",
+			    w->w_start.id);
+			exit(1);
+		}
 		if (worker_recv(&im, next > 0 ? next * 1000 : -1) == 0) {
 			next = 0;
 			continue;

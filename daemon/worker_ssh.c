@@ -294,8 +294,8 @@ ssh_err_fatal(struct ssh_state *ss, int err)
 }
 
 /*
- * Free the channels whose remote close has come since.  An OpenSSH
- * server closes a session channel only once its command has exited.
+ * Free the abandoned channels whose remote close has come since: a
+ * server may hold its close until the command has exited.
  */
 static void
 ssh_reap(struct ssh_state *ss)
@@ -1528,7 +1528,7 @@ ssh_exec_status(struct worker *w, struct ssh_exec *x, struct dc_result *r)
 
 /*
  * Close and free the channel.  When the command still runs (timed out,
- * or the front went away) the remote closes its side only when the
+ * or the front went away) the remote may close its side only when the
  * command exits: keep the channel and free it later.  libssh2 1.10
  * cannot send a signal to the command.
  */
