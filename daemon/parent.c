@@ -911,31 +911,62 @@ parent_sigchld(void)
 	}
 }
 
-/* Stop every child and exit. */
+/* Is any child we know of still running? */
+static int
+parent_children_left(void)
+{
+	struct parent	*env = parent_env;
+	struct session	*s;
+
+	if (env->p_front_pid > 0)
+		return 1;
+	TAILQ_FOREACH(s, &env->p_dying, s_dying)
+		if (s->s_pid > 0)
+			return 1;
+	return 0;
+}
+
+/* Kill every child still running; kill(2) is only given real pids. */
+static void
+parent_kill_all(int sig)
+{
+	struct parent	*env = parent_env;
+	struct session	*s;
+
+	if (env->p_front_pid > 0)
+		kill(env->p_front_pid, sig);
+	TAILQ_FOREACH(s, &env->p_dying, s_dying)
+		if (s->s_pid > 0)
+			kill(s->s_pid, sig);
+}
+
+/*
+ * Stop every child and exit: workers are asked to say goodbye to their
+ * servers, the front is told to stop, and whatever is left after a
+ * second is killed.
+ */
 static void
 parent_shutdown(void)
 {
 	struct parent	*env = parent_env;
 	struct session	*s, *next;
-	int		 i, status;
+	int		 i;
 
 	env->p_exiting = 1;
 	log_info("exiting");
 	control_close();
 	RB_FOREACH_SAFE(s, sess_tree, &sess_all, next)
 		parent_sess_close(s, "daemon exiting");
+	TAILQ_FOREACH(s, &env->p_dying, s_dying)
+		if (s->s_has_peer && !s->s_peer.p_dead)
+			(void)imsg_flush(&s->s_peer.p_ib);
 	if (env->p_front_pid > 0)
 		kill(env->p_front_pid, SIGTERM);
-	TAILQ_FOREACH(s, &env->p_dying, s_dying)
-		if (s->s_pid > 0)
-			kill(s->s_pid, SIGTERM);
-	/* Give children a moment, then make sure. */
-	for (i = 0; i < 20; i++) {
-		if (waitpid(-1, &status, WNOHANG) == -1 && errno == ECHILD)
-			break;
-		usleep(50000);
+	for (i = 0; i < 50 && parent_children_left(); i++) {
+		usleep(20000);
+		parent_sigchld();
 	}
-	kill(0, SIGKILL);
+	parent_kill_all(SIGKILL);
 	exit(0);
 }
 

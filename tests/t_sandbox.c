@@ -436,7 +436,7 @@ static const struct t_action t_actions[] = {
 	{ "socket AF_UNIX", "socket", T_ALL, t_do_socket_unix },
 	{ "socket SOCK_DGRAM", "socket", T_ALL, t_do_socket_udp },
 	{ "socket IPPROTO_SCTP", "socket", T_ALL, t_do_socket_sctp },
-	{ "socketpair", "socketpair", T_FRONT | T_SSH, t_do_socketpair },
+	{ "socketpair", "socketpair", T_ALL, t_do_socketpair },
 	{ "connect", "connect", T_FRONT | T_SSH, t_do_connect },
 	{ "bind", "bind", T_ALL, t_do_bind },
 	{ "listen", "listen", T_ALL, t_do_listen },
@@ -838,7 +838,8 @@ t_ev_tick(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	te->te_ticks++;
+	if (++te->te_ticks > 1 && te->te_echoed)
+		event_base_loopbreak(te->te_base);
 }
 
 static int
