@@ -260,7 +260,12 @@ front_http_failed(struct client *c)
 
 	c->c_closing = 1;
 	c->c_keepalive = 0;
-	if (c->c_state == CL_STREAM || c->c_state == CL_DONE) {
+	if (c->c_state == CL_DONE) {
+		/* Answered already (e.g. 413): close once it is written. */
+		front_request_done(c);
+		return;
+	}
+	if (c->c_state == CL_STREAM) {
 		front_abort(c, http_error_reason(c->c_http));
 		return;
 	}

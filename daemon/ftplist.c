@@ -1,16 +1,15 @@
 /*
  * FTP directory listing parsers.  Everything here reads bytes a remote
  * server chose, so every field is bounded and checked; a line that does
- * not fit one of the known shapes is rejected, never guessed at.
+ * not fit one of the known shapes is rejected, never guessed at.  Only
+ * optional MLSD facts that a server got wrong are dropped quietly.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -52,9 +51,13 @@ static int	ftpl_parse_unix(const char *, size_t, time_t,
 static int	ftpl_parse_dos(const char *, size_t, struct ftpl_entry *);
 static int	ftpl_mlsd_type(const char *, size_t, struct ftpl_entry *);
 static int	ftpl_mlsd_time(const char *, size_t, int64_t *);
+static void	ftpl_mlsd_id(const char *, size_t, int, int,
+		    struct ftpl_entry *, int *);
+static void	ftpl_mlsd_mode(const char *, size_t, struct ftpl_entry *);
 static int	ftpl_mlsd_fact(const char *, size_t, const char *, size_t,
 		    struct ftpl_entry *, int *);
 
+/* Blanks between LIST columns. */
 static int
 ftpl_isspace(int c)
 {
@@ -109,6 +112,7 @@ ftpl_month(const struct ftpl_tok *t)
 	return -1;
 }
 
+/* Gregorian leap year. */
 static int
 ftpl_leap(int y)
 {
@@ -459,6 +463,7 @@ ftpl_parse_dos(const char *p, size_t len, struct ftpl_entry *e)
 	return 1;
 }
 
+/* One LIST line: DOS style starts with a digit, UNIX never does. */
 int
 ftpl_parse_list(const char *p, size_t len, time_t now, struct ftpl_entry *e)
 {
@@ -533,45 +538,16 @@ ftpl_mlsd_time(const char *v, size_t len, int64_t *t)
 }
 
 /*
- * One "name=value" fact.  *idprio remembers which owner and group facts
- * were seen so that names win over numbers whatever their order.
+ * An owner or group fact of priority prio: names (unix.ownername) win
+ * over unix.owner, which wins over numbers (unix.uid), whatever their
+ * order.  *idprio keeps the best seen so far and which ids were seen.
  */
-static int
-ftpl_mlsd_fact(const char *k, size_t kl, const char *v, size_t vl,
+static void
+ftpl_mlsd_id(const char *v, size_t vl, int owner, int prio,
     struct ftpl_entry *e, int *idprio)
 {
 	uint64_t	 n;
-	int		 owner, prio;
-
-#define FACT(s)	(kl == sizeof(s) - 1 && strncasecmp(k, s, kl) == 0)
-	if (FACT("type"))
-		return ftpl_mlsd_type(v, vl, e);
-	if (FACT("size") || FACT("sizd")) {
-		if (ftpl_number(v, vl, UINT64_MAX, &e->fe_size) == -1)
-			return -1;
-		e->fe_flags |= FTPL_F_SIZE;
-		return 0;
-	}
-	if (FACT("modify"))
-		return ftpl_mlsd_time(v, vl, &e->fe_mtime);
-	if (FACT("unix.mode")) {
-		if (vl == 0 || vl > 6 || strspn(v, "01234567") < vl)
-			return -1;
-		e->fe_mode |= strtoul(v, NULL, 8) & 07777;
-		e->fe_flags |= FTPL_F_MODE;
-		return 0;
-	}
-	if (FACT("unix.ownername") || FACT("unix.groupname"))
-		prio = 2;
-	else if (FACT("unix.owner") || FACT("unix.group"))
-		prio = 1;
-	else if (FACT("unix.uid") || FACT("unix.gid"))
-		prio = 0;
-	else
-		return 0;
-	owner = strncasecmp(k, "unix.u", 6) == 0 ||
-	    strncasecmp(k, "unix.o", 6) == 0;
-#undef FACT
+	int		 shift = owner ? 0 : 2;
 
 	if (ftpl_number(v, vl, UINT32_MAX, &n) == 0) {
 		if (owner)
@@ -580,18 +556,72 @@ ftpl_mlsd_fact(const char *k, size_t kl, const char *v, size_t vl,
 			e->fe_gid = (uint32_t)n;
 		*idprio |= owner ? 0x100 : 0x200;
 	}
-	if (prio < (owner ? (*idprio & 0x3) : (*idprio >> 2 & 0x3)))
-		return 0;
+	if (prio < (*idprio >> shift & 0x3))
+		return;
 	if (ftpl_setstr(owner ? e->fe_owner : e->fe_group, FTPL_ID_MAX, v,
-	    vl) == -1)
-		return -1;
-	if (owner)
-		*idprio = (*idprio & ~0x3) | prio;
-	else
-		*idprio = (*idprio & ~0xc) | prio << 2;
+	    vl) == 0)
+		*idprio = (*idprio & ~(0x3 << shift)) | prio << shift;
+}
+
+/* "unix.mode": octal permissions; some servers write "0o755". */
+static void
+ftpl_mlsd_mode(const char *v, size_t vl, struct ftpl_entry *e)
+{
+	uint32_t	 m = 0;
+	size_t		 i;
+
+	if (vl > 2 && v[0] == '0' && (v[1] == 'o' || v[1] == 'O')) {
+		v += 2;
+		vl -= 2;
+	}
+	if (vl == 0 || vl > 6)
+		return;
+	for (i = 0; i < vl; i++) {
+		if (v[i] < '0' || v[i] > '7')
+			return;
+		m = m * 8 + (v[i] - '0');
+	}
+	e->fe_mode |= m & 07777;
+	e->fe_flags |= FTPL_F_MODE;
+}
+
+/*
+ * One "name=value" fact: 1 for an entry to skip (cdir, pdir), -1 for a
+ * bad type, else 0.  Malformed optional facts are ignored: servers get
+ * them wrong, and the entry is still worth showing.
+ */
+static int
+ftpl_mlsd_fact(const char *k, size_t kl, const char *v, size_t vl,
+    struct ftpl_entry *e, int *idprio)
+{
+#define FACT(s)	(kl == sizeof(s) - 1 && strncasecmp(k, s, kl) == 0)
+	if (FACT("type"))
+		return ftpl_mlsd_type(v, vl, e);
+	if (FACT("size") || FACT("sizd")) {
+		if (ftpl_number(v, vl, UINT64_MAX, &e->fe_size) == 0)
+			e->fe_flags |= FTPL_F_SIZE;
+	} else if (FACT("modify")) {
+		if (ftpl_mlsd_time(v, vl, &e->fe_mtime) == -1)
+			e->fe_mtime = 0;
+	} else if (FACT("unix.mode"))
+		ftpl_mlsd_mode(v, vl, e);
+	else if (FACT("unix.ownername"))
+		ftpl_mlsd_id(v, vl, 1, 2, e, idprio);
+	else if (FACT("unix.groupname"))
+		ftpl_mlsd_id(v, vl, 0, 2, e, idprio);
+	else if (FACT("unix.owner"))
+		ftpl_mlsd_id(v, vl, 1, 1, e, idprio);
+	else if (FACT("unix.group"))
+		ftpl_mlsd_id(v, vl, 0, 1, e, idprio);
+	else if (FACT("unix.uid"))
+		ftpl_mlsd_id(v, vl, 1, 0, e, idprio);
+	else if (FACT("unix.gid"))
+		ftpl_mlsd_id(v, vl, 0, 0, e, idprio);
+#undef FACT
 	return 0;
 }
 
+/* One MLSD line: "fact=value;..." facts, one blank, the name. */
 int
 ftpl_parse_mlsd(const char *p, size_t len, struct ftpl_entry *e)
 {
@@ -613,7 +643,7 @@ ftpl_parse_mlsd(const char *p, size_t len, struct ftpl_entry *e)
 		if (fe == f)
 			continue;
 		if ((eq = memchr(f, '=', fe - f)) == NULL)
-			goto bad;
+			continue;
 		if ((rv = ftpl_mlsd_fact(f, eq - f, eq + 1, fe - eq - 1, e,
 		    &idprio)) == -1)
 			goto bad;
@@ -645,6 +675,7 @@ ftpl_parse_mlsd(const char *p, size_t len, struct ftpl_entry *e)
 	return -1;
 }
 
+/* An empty line buffer. */
 void
 ftpl_lines_init(struct ftpl_lbuf *lb)
 {
@@ -681,6 +712,7 @@ ftpl_lines_emit(struct ftpl_lbuf *lb, const char *p, size_t n,
 	return rv;
 }
 
+/* Pass each whole line in p[0..n) to cb, keeping a partial one. */
 int
 ftpl_lines_feed(struct ftpl_lbuf *lb, const char *p, size_t n,
     ftpl_line_cb cb, void *arg)
@@ -709,6 +741,7 @@ ftpl_lines_feed(struct ftpl_lbuf *lb, const char *p, size_t n,
 	return 0;
 }
 
+/* The data ended: a last line without a newline still counts. */
 int
 ftpl_lines_end(struct ftpl_lbuf *lb, ftpl_line_cb cb, void *arg)
 {

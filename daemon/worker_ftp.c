@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -78,7 +79,8 @@ struct ftpw_op {
 	int		 o_found;	/* FIND: entry type or -1 */
 	time_t		 o_now;		/* LIST dates without a year */
 	uint64_t	 o_bytes;	/* file bytes moved */
-	uint64_t	 o_entries;
+	uint64_t	 o_entries;	/* DC_ENTRY records written */
+	uint64_t	 o_parsed;	/* listing lines understood */
 	uint64_t	 o_bad;		/* lines not understood */
 	uint64_t	 o_max;		/* PUT: limit, 0 none */
 	uint64_t	 o_left;	/* PUT: payload left in record */
@@ -97,9 +99,8 @@ struct ftpw {
 	int		 fw_sock;	/* w_sock until libcurl has it */
 	int		 fw_mlsd;	/* the server lists with MLSD */
 	int		 fw_nolista;	/* the server refused LIST -a */
-	int		 fw_feat;	/* reading the FEAT reply */
+	int		 fw_feat;	/* FEAT: 1 sent, 2 in the reply */
 	uint64_t	 fw_last;	/* mono_ms of the last command */
-	struct ftpw_op	*fw_op;		/* transfer in progress */
 	char		 fw_origin[P_HOST_LEN + 32];	/* scheme://host:port */
 	char		 fw_home[P_PATH_LEN];	/* PWD at login */
 	char		 fw_cwd[P_PATH_LEN];	/* libcurl's directory */
@@ -306,6 +307,7 @@ ftpw_sockopt_cb(void *arg, curl_socket_t s, curlsocktype purpose)
 	return CURL_SOCKOPT_OK;
 }
 
+/* A DNS name libcurl can carry in a URL and check a certificate for. */
 static int
 ftpw_hostname_ok(const char *h)
 {
@@ -386,6 +388,7 @@ ftpw_origin(struct ftpw *fw, const struct msg_w_start *st)
 	return 0;
 }
 
+/* Set an option on handle c (a local of the caller) or return -1. */
 #define FTPW_SET(opt, val) do {						\
 	if (curl_easy_setopt(c, (opt), (val)) != CURLE_OK)		\
 		return -1;						\
@@ -521,9 +524,24 @@ ftpw_reset(struct ftpw *fw, struct ftpw_op *op)
 	return 0;
 }
 
+/*
+ * Per-operation state.  A data channel gets send and receive timeouts:
+ * a front that stops reading or writing must not hold the worker (and
+ * the FTP server) forever.
+ */
 static void
 ftpw_op_init(struct ftpw_op *op, struct worker *w, int mode, int fd)
 {
+	struct timeval	 tv;
+
+	if (fd != -1) {
+		tv.tv_sec = FTPW_STALL;
+		tv.tv_usec = 0;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv)) == -1 || setsockopt(fd, SOL_SOCKET,
+		    SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+			log_warn("data channel timeouts");
+	}
 	memset(op, 0, sizeof(*op));
 	op->o_w = w;
 	op->o_mode = mode;
@@ -628,9 +646,7 @@ ftpw_perform(struct ftpw *fw, struct ftpw_op *op)
 			return CURLE_FAILED_INIT;
 		fw->fw_err[0] = '\0';
 		fw->fw_reply[0] = '\0';
-		fw->fw_op = op;
 		rc = ftpw_run(fw);
-		fw->fw_op = NULL;
 		fw->fw_sock = ftpw_preconnected = -1;
 		fw->fw_last = mono_ms();
 		if (rc == CURLE_OK)
@@ -848,18 +864,33 @@ ftpw_cwd(struct worker *w, const char *abs)
 	return ftpw_perform(fw, &op);
 }
 
-/* The listing command this server gets. */
-static const char *
-ftpw_list_cmd(struct ftpw *fw)
+/* One listing of directory abs with cmd, lines parsed into op. */
+static CURLcode
+ftpw_list_once(struct worker *w, const char *abs, struct ftpw_op *op,
+    const char *cmd)
 {
-	if (fw->fw_mlsd)
-		return "MLSD";
-	return fw->fw_nolista ? "LIST" : "LIST -a";
+	struct ftpw	*fw = w->w_state;
+	CURLcode	 rc;
+
+	op->o_mlsd = strcmp(cmd, "MLSD") == 0;
+	op->o_parsed = op->o_bad = 0;
+	ftpl_lines_init(&op->o_lb);
+	if (ftpw_reset(fw, op) == -1 || ftpw_url(fw, abs, NULL) == -1 ||
+	    curl_easy_setopt(fw->fw_curl, CURLOPT_CUSTOMREQUEST, cmd) !=
+	    CURLE_OK)
+		return CURLE_FAILED_INIT;
+	rc = ftpw_perform(fw, op);
+	if (rc == CURLE_OK && ftpl_lines_end(&op->o_lb, ftpw_list_line,
+	    op) != 0)
+		rc = CURLE_WRITE_ERROR;
+	return rc;
 }
 
 /*
- * List directory abs into op.  Servers that refuse "LIST -a" (the
- * option makes vsftpd and others show dot files) get a plain LIST.
+ * List directory abs into op: MLSD when the server has it, else
+ * "LIST -a" (the option makes vsftpd and others show dot files).  A
+ * server that refuses "-a", or whose MLSD we cannot read, gets LIST
+ * from then on.
  */
 static CURLcode
 ftpw_list_dir(struct worker *w, const char *abs, struct ftpw_op *op)
@@ -867,23 +898,21 @@ ftpw_list_dir(struct worker *w, const char *abs, struct ftpw_op *op)
 	struct ftpw	*fw = w->w_state;
 	CURLcode	 rc;
 
-	for (;;) {
-		op->o_mlsd = fw->fw_mlsd;
-		if (ftpw_reset(fw, op) == -1 ||
-		    ftpw_url(fw, abs, NULL) == -1 ||
-		    curl_easy_setopt(fw->fw_curl, CURLOPT_CUSTOMREQUEST,
-		    ftpw_list_cmd(fw)) != CURLE_OK)
-			return CURLE_FAILED_INIT;
-		rc = ftpw_perform(fw, op);
-		if (rc != CURLE_FTP_COULDNT_RETR_FILE || fw->fw_mlsd ||
-		    fw->fw_nolista || op->o_entries > 0)
-			break;
-		fw->fw_nolista = 1;
-		ftpl_lines_init(&op->o_lb);
+	if (fw->fw_mlsd) {
+		rc = ftpw_list_once(w, abs, op, "MLSD");
+		if (rc != CURLE_OK || op->o_parsed > 0 || op->o_bad == 0)
+			return rc;
+		log_warnx("MLSD output not understood, using LIST");
+		fw->fw_mlsd = 0;
 	}
-	if (rc == CURLE_OK && ftpl_lines_end(&op->o_lb, ftpw_list_line,
-	    op) != 0)
-		rc = CURLE_WRITE_ERROR;
+	if (fw->fw_nolista)
+		return ftpw_list_once(w, abs, op, "LIST");
+	rc = ftpw_list_once(w, abs, op, "LIST -a");
+	if (rc == CURLE_FTP_COULDNT_RETR_FILE && op->o_entries == 0 &&
+	    ftpw_list_once(w, abs, op, "LIST") == CURLE_OK) {
+		fw->fw_nolista = 1;
+		rc = CURLE_OK;
+	}
 	return rc;
 }
 
@@ -990,6 +1019,7 @@ ftpw_list_line(const char *line, size_t len, void *arg)
 		op->o_bad++;
 	if (rv != 1)
 		return 0;
+	op->o_parsed++;
 	if (op->o_mode == FTPW_M_FIND) {
 		if (strcmp(fe->fe_name, op->o_name) == 0)
 			op->o_found = fe->fe_type;
@@ -1039,6 +1069,7 @@ ftpw_get_data(struct ftpw_op *op, const char *p, size_t len)
 	return 0;
 }
 
+/* libcurl has bytes for us: listing lines or file data. */
 static size_t
 ftpw_write_cb(char *p, size_t size, size_t nitems, void *arg)
 {
@@ -1128,13 +1159,23 @@ static CURLcode
 ftpw_login(struct worker *w)
 {
 	struct ftpw		*fw = w->w_state;
-	struct curl_slist	*q;
+	struct curl_slist	*q, *t;
 	struct ftpw_op		 op;
 	CURLcode		 rc;
 
-	/* "*": a server without FEAT is no error. */
+	/*
+	 * "*": a server without FEAT or MLST is no error.  MLSD servers
+	 * send only some facts unless asked; unknown ones are ignored.
+	 */
 	if ((q = curl_slist_append(NULL, "*FEAT")) == NULL)
 		return CURLE_OUT_OF_MEMORY;
+	if ((t = curl_slist_append(q, "*OPTS MLST type;size;modify;"
+	    "unix.mode;unix.owner;unix.group;unix.ownername;unix.groupname;"
+	    "unix.uid;unix.gid;")) == NULL) {
+		curl_slist_free_all(q);
+		return CURLE_OUT_OF_MEMORY;
+	}
+	q = t;
 	ftpw_op_init(&op, w, FTPW_M_DISCARD, -1);
 	fw->fw_feat = 1;
 	if (ftpw_reset(fw, &op) == -1 ||
@@ -1512,6 +1553,7 @@ ftpw_upload(struct worker *w, const struct msg_op *o, int fd,
 		log_debug("%s: cleanup: %s", dir, curl_easy_strerror(rc));
 }
 
+/* No remote commands over FTP. */
 static void
 ftpw_exec(struct worker *w, const struct msg_op *o, int fd,
     struct dc_result *r)

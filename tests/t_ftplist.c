@@ -367,19 +367,40 @@ ATF_TC_WITHOUT_HEAD(mlsd_skip_reject);
 ATF_TC_BODY(mlsd_skip_reject, tc)
 {
 	struct ftpl_entry	 e;
+	const char		 nul[] = "type=OS.unix=slink:a\0b; f";
 
 	ATF_CHECK_EQ(mlsd("type=cdir;modify=20200101000000; /home/u", &e), 0);
 	ATF_CHECK_EQ(mlsd("type=pdir;modify=20200101000000; ..", &e), 0);
 	ATF_CHECK_EQ(mlsd("type=dir; .", &e), 0);
 	ATF_CHECK_EQ(mlsd("", &e), 0);
 	ATF_CHECK_EQ(mlsd("type=file;size=1;nospace", &e), -1);
-	ATF_CHECK_EQ(mlsd("type=file;size=x1; f", &e), -1);
-	ATF_CHECK_EQ(mlsd("type=file;modify=20201301000000; f", &e), -1);
-	ATF_CHECK_EQ(mlsd("type=file;modify=2020; f", &e), -1);
-	ATF_CHECK_EQ(mlsd("type=file;unix.mode=0x75; f", &e), -1);
-	ATF_CHECK_EQ(mlsd("type=file;broken; f", &e), -1);
 	ATF_CHECK_EQ(mlsd("type=file; a/b", &e), -1);
 	ATF_CHECK_EQ(mlsd("type=file; ", &e), -1);
+	ATF_CHECK_EQ(ftpl_parse_mlsd(nul, sizeof(nul) - 1, &e), -1);
+}
+
+/* Bad optional facts are dropped, the entry kept. */
+ATF_TC_WITHOUT_HEAD(mlsd_lenient);
+ATF_TC_BODY(mlsd_lenient, tc)
+{
+	struct ftpl_entry	 e;
+
+	ATF_REQUIRE_EQ(mlsd("type=file;size=x1;modify=20201301000000;"
+	    "unix.mode=0x75;broken;unix.uid=-1; f", &e), 1);
+	ATF_CHECK_STREQ(e.fe_name, "f");
+	ATF_CHECK((e.fe_flags & (FTPL_F_SIZE | FTPL_F_MODE |
+	    FTPL_F_IDS)) == 0);
+	ATF_CHECK_EQ(e.fe_mtime, 0);
+	ATF_CHECK_EQ(e.fe_mode, S_IFREG);
+	ATF_CHECK_STREQ(e.fe_owner, "-1");
+
+	/* pyftpdlib 1.5 writes Python's octal notation. */
+	ATF_REQUIRE_EQ(mlsd("modify=20261203163702;size=3;type=file;"
+	    "unix.gid=0;unix.mode=0o644;unix.uid=0; f one.txt", &e), 1);
+	ATF_CHECK_EQ(e.fe_mode, S_IFREG | 0644);
+	ATF_CHECK(e.fe_flags & FTPL_F_IDS);
+	ATF_CHECK_STREQ(e.fe_name, "f one.txt");
+	ATF_CHECK_EQ(e.fe_mtime, utc(2026, 12, 3, 16, 37, 2));
 }
 
 struct collect {
@@ -456,6 +477,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, dos);
 	ATF_TP_ADD_TC(tp, mlsd_lines);
 	ATF_TP_ADD_TC(tp, mlsd_skip_reject);
+	ATF_TP_ADD_TC(tp, mlsd_lenient);
 	ATF_TP_ADD_TC(tp, lines);
 	return atf_no_error();
 }

@@ -20,11 +20,13 @@
 #	value it reads).  Exports FTPD_DIR FTPD_PORT FTPD_PID FTPD_USER
 #	FTPD_PASS FTPD_HOME FTPD_TLS FTPD_CA FTPD_PASV_MIN FTPD_PASV_MAX.
 #	The log, with every command and reply, is DIR/vsftpd.log; transfers
-#	are in DIR/xferlog; start-up errors in DIR/startup.log.  Needs root
-#	(it creates a user); otherwise the test is skipped.
-# ftpd_stop
+#	are in DIR/xferlog; start-up errors in DIR/startup.log; the pid is
+#	in DIR/vsftpd.pid and the home directory's path in DIR/home.  Needs
+#	root (it creates a user); otherwise the test is skipped.
+# ftpd_stop [DIR]
 #	Kills the vsftpd that ftpd_start started, by its pid, waits for it
-#	and removes the home directory it created.
+#	and removes the home directory it created.  A cleanup routine, which
+#	does not see the body's variables, passes the DIR it gave ftpd_start.
 
 FTPD_USER=catftp
 # Fixed, so that tests running at the same time agree on it.
@@ -212,6 +214,7 @@ ftpd_start()
 	# The login directory: somewhere the user can reach, unlike the
 	# test's own working directory.
 	FTPD_HOME=$(mktemp -d /tmp/ftpd-home.XXXXXXXX) || return 1
+	echo "$FTPD_HOME" >"$FTPD_DIR/home"
 	chown "$FTPD_USER:" "$FTPD_HOME" && chmod 0755 "$FTPD_HOME" ||
 	    return 1
 	FTPD_CA=
@@ -233,6 +236,7 @@ ftpd_start()
 		    >>"$FTPD_DIR/startup.log" 2>&1 &
 		FTPD_PID=$!
 		if _ftpd_wait "$FTPD_PID" "$FTPD_PORT"; then
+			echo "$FTPD_PID" >"$FTPD_DIR/vsftpd.pid"
 			export FTPD_DIR FTPD_PORT FTPD_PID FTPD_USER FTPD_PASS
 			export FTPD_HOME FTPD_TLS FTPD_CA
 			export FTPD_PASV_MIN FTPD_PASV_MAX
@@ -247,14 +251,26 @@ ftpd_start()
 
 ftpd_stop()
 {
+	_fdir=${1:-$FTPD_DIR}
+	if [ -n "$1" ]; then
+		FTPD_PID=
+		FTPD_HOME=
+		# Only the vsftpd that runs this directory's configuration.
+		[ -s "$1/vsftpd.pid" ] && _fpid=$(cat "$1/vsftpd.pid") &&
+		    tr '\0' ' ' <"/proc/$_fpid/cmdline" 2>/dev/null |
+		    grep -qF "$1/vsftpd.conf" && FTPD_PID=$_fpid
+		[ -s "$1/home" ] && FTPD_HOME=$(cat "$1/home")
+	fi
 	if [ -n "$FTPD_PID" ]; then
 		_ftpd_kill "$FTPD_PID"
 		FTPD_PID=
 	fi
+	[ -n "$_fdir" ] && rm -f "$_fdir/vsftpd.pid" "$_fdir/home"
 	case "$FTPD_HOME" in
 	/tmp/ftpd-home.*)
 		rm -rf "$FTPD_HOME"
 		FTPD_HOME=
 		;;
 	esac
+	return 0
 }
