@@ -109,8 +109,53 @@ test: deps setup
 	$(MAKE) BUILD=build/san SAN=1 tests
 	@sh regress/run-tests.sh build/san
 
-fuzz:
-	@echo "no fuzz targets yet"
+# Fuzzing: libFuzzer targets for the parsers of untrusted input, built
+# with clang, ASan and UBSan into build/fuzz (see tests/fuzz/README).
+# make fuzz runs each target for FUZZ_SECONDS, make fuzz-smoke for
+# FUZZ_SMOKE_SECONDS; both keep a growing corpus in build/fuzz/corpus.
+FUZZ_CC		?= clang
+FUZZ_BUILD	 = build/fuzz
+FUZZ_SECONDS	?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		   -fno-omit-frame-pointer
+FUZZ_CFLAGS	 = -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon -Iproto \
+		   -Idaemon -Icompat -Itests/fuzz -I$(FUZZ_BUILD) $(PKG_CFLAGS) \
+		   $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_TARGETS	?= fz_http fz_multipart fz_json fz_ftplist fz_config \
+		   fz_imsg_parent
+fz_http_OBJS	 = daemon/http.o
+fz_multipart_OBJS = daemon/multipart.o
+fz_json_OBJS	 = daemon/json.o common/util.o
+fz_ftplist_OBJS	 = daemon/ftplist.o common/util.o
+fz_config_OBJS	 = daemon/parse.o common/log.o common/util.o
+fz_imsg_parent_OBJS = daemon/parent.o daemon/proc.o daemon/session.o \
+		   daemon/connect.o daemon/knownhosts.o daemon/control.o \
+		   daemon/parse.o common/log.o common/imsg.o common/util.o
+FUZZ_BINS	 = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+
+$(FUZZ_BUILD)/%.o: %.c $(wildcard */*.h) $(wildcard tests/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/daemon/parse.c: daemon/parse.y
+	@mkdir -p $(FUZZ_BUILD)/daemon
+	bison -d -o $@ daemon/parse.y
+
+$(FUZZ_BUILD)/daemon/parse.o: $(FUZZ_BUILD)/daemon/parse.c daemon/config.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/tests/fuzz/%.o \
+	    $(FUZZ_BUILD)/tests/fuzz/fz.o \
+	    $$(addprefix $(FUZZ_BUILD)/,$$($$*_OBJS))
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+fuzz: deps $(FUZZ_BINS)
+	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: deps $(FUZZ_BINS)
+	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) \
+	    $(FUZZ_TARGETS)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
@@ -127,4 +172,4 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all run test tests deps setup install clean fuzz
+.PHONY: all run test tests deps setup install clean fuzz fuzz-smoke

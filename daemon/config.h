@@ -58,7 +58,7 @@ struct conf {
 
 	/* control socket */
 	char		 c_control_socket[PATH_MAX];
-	char		 c_control_group[CONF_NAME_MAX];	/* "" = root only */
+	char		 c_control_group[CONF_NAME_MAX]; /* "": root only */
 
 	/* host keys and certificates */
 	char		 c_known_hosts[PATH_MAX];

@@ -45,7 +45,7 @@ enum dc_type {
 struct dc_entry {
 	uint64_t	e_size;
 	int64_t		e_mtime;	/* seconds since the epoch, 0 unknown */
-	uint32_t	e_mode;		/* st_mode style, type and permissions */
+	uint32_t	e_mode;		/* st_mode style: type, permissions */
 	uint32_t	e_uid;
 	uint32_t	e_gid;
 	uint32_t	e_type;		/* enum dc_type */

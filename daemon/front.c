@@ -196,7 +196,43 @@ front_request_done(struct client *c)
 		c->c_closing = 1;
 	bufferevent_enable(c->c_bev, EV_WRITE);
 	if (evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0)
-		bufferevent_trigger(c->c_bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS);
+		bufferevent_trigger(c->c_bev, EV_WRITE,
+		    BEV_TRIG_IGNORE_WATERMARKS);
+}
+
+/*
+ * A request must arrive whole (head, and body for JSON endpoints) within
+ * the header timeout from its first byte, however slowly it trickles.
+ */
+static void
+front_deadline(int fd, short ev, void *arg)
+{
+	struct client	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	log_debug("client %u: request not complete in time", c->c_reqid);
+	c->c_closing = 1;
+	c->c_keepalive = 0;
+	if (c->c_state == CL_HEAD || c->c_state == CL_BODY)
+		front_error(c, 408, "timeout", "Request not received in time");
+	else
+		front_client_free(c);
+}
+
+static void
+front_deadline_start(struct client *c)
+{
+	struct timeval	 tv = { front_env->f_conf.header_timeout, 0 };
+
+	if (!evtimer_pending(c->c_deadline, NULL))
+		evtimer_add(c->c_deadline, &tv);
+}
+
+void
+front_deadline_stop(struct client *c)
+{
+	evtimer_del(c->c_deadline);
 }
 
 static void
@@ -249,6 +285,7 @@ front_http_complete(void *arg, const struct http_request *req)
 	struct client	*c = arg;
 
 	(void)req;
+	front_deadline_stop(c);
 	return api_on_complete(c);
 }
 
@@ -319,8 +356,12 @@ front_read_more(struct client *c)
 static void
 front_readcb(struct bufferevent *bev, void *arg)
 {
+	struct client	*c = arg;
+
 	(void)bev;
-	front_feed(arg);
+	if (c->c_state == CL_HEAD)
+		front_deadline_start(c);
+	front_feed(c);
 }
 
 static void
@@ -347,10 +388,22 @@ front_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client	*c = arg;
 
-	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT)
 		log_debug("client %u: timeout in state %d", c->c_reqid,
 		    c->c_state);
+	/*
+	 * A client that half-closes after its request still gets the
+	 * answer; one that leaves mid-request or mid-transfer does not.
+	 */
+	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) &&
+	    (c->c_state == CL_WAIT || (c->c_state == CL_DONE &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) ||
+	    (c->c_state == CL_STREAM && c->c_op.op != OP_UPLOAD))) {
+		c->c_closing = 1;
+		c->c_keepalive = 0;
+		bufferevent_disable(c->c_bev, EV_READ);
+		return;
+	}
 	front_client_free(c);
 }
 
@@ -360,6 +413,7 @@ front_client_free(struct client *c)
 	api_client_gone(c);
 	TAILQ_REMOVE(&front_env->f_clients, c, c_entry);
 	front_env->f_nclients--;
+	event_free(c->c_deadline);
 	http_free(c->c_http);
 	bufferevent_free(c->c_bev);
 	free(c);
@@ -380,7 +434,8 @@ front_accept(int lfd, short ev, void *arg)
 		return;
 	}
 	if (front_env->f_nclients >= front_env->f_conf.max_clients) {
-		static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+		static const char busy[] =
+		    "HTTP/1.1 503 Service Unavailable\r\n"
 		    "Content-Type: application/json\r\nContent-Length: 55\r\n"
 		    "Connection: close\r\n\r\n{\"error\":\"Too many "
 		    "connections\",\"code\":\"unavailable\"}";
@@ -397,11 +452,14 @@ front_accept(int lfd, short ev, void *arg)
 	c->c_bev = bufferevent_socket_new(proc_base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	c->c_http = http_new(NULL, &front_http_cb, c);
-	if (c->c_bev == NULL || c->c_http == NULL) {
+	c->c_deadline = evtimer_new(proc_base, front_deadline, c);
+	if (c->c_bev == NULL || c->c_http == NULL || c->c_deadline == NULL) {
 		if (c->c_bev != NULL)
 			bufferevent_free(c->c_bev);
 		else
 			close(fd);
+		if (c->c_deadline != NULL)
+			event_free(c->c_deadline);
 		http_free(c->c_http);
 		free(c);
 		return;
@@ -413,6 +471,7 @@ front_accept(int lfd, short ev, void *arg)
 	    front_eventcb, c);
 	bufferevent_setwatermark(c->c_bev, EV_READ, 0, 256 * 1024);
 	front_timeouts(c, front_env->f_conf.header_timeout);
+	front_deadline_start(c);
 	bufferevent_enable(c->c_bev, EV_READ | EV_WRITE);
 }
 

@@ -39,13 +39,14 @@ struct client {
 	enum client_state	 c_state;
 	struct bufferevent	*c_bev;
 	struct http_ctx		*c_http;
+	struct event		*c_deadline;	/* head (and JSON body) */
 	const struct http_request *c_req;
 	int			 c_keepalive;
 	int			 c_closing;	/* close once output drains */
 	char			 c_origin[FRONT_ORIGIN_MAX];	/* allowed */
 	struct evbuffer		*c_body;	/* JSON request body */
 	const struct route	*c_route;
-	char			 c_id[P_ID_LEN];	/* session in the path */
+	char			 c_id[P_ID_LEN]; /* session in the path */
 
 	/* an operation on a data channel */
 	struct msg_op		 c_op;
@@ -92,6 +93,7 @@ void	 front_request_done(struct client *);
 struct client *front_find(uint32_t);
 void	 front_send(uint32_t, const void *, size_t);
 void	 front_read_more(struct client *);
+void	 front_deadline_stop(struct client *);
 
 /* front_api.c */
 int	 api_on_request(struct client *, const struct http_request *);

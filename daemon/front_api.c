@@ -204,10 +204,13 @@ api_on_request(struct client *c, const struct http_request *req)
 	    64 * 1024) {
 		c->c_closing = 1;
 		front_error(c, 413, "too_large", "Upload exceeds the limit of "
-		    "%llu bytes", (unsigned long long)env->f_conf.max_file_size);
+		    "%llu bytes",
+		    (unsigned long long)env->f_conf.max_file_size);
 		return 0;
 	}
 	http_set_body_max(c->c_http, UINT64_MAX);
+	/* Uploads take as long as they take; inactivity still counts. */
+	front_deadline_stop(c);
 	c->c_route->rt_run(c);
 	return 0;
 }

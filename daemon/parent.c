@@ -35,8 +35,6 @@
 
 struct parent	*parent_env;
 
-static void	parent_dispatch_front(struct peer *, struct imsg *);
-static void	parent_dispatch_worker(struct peer *, struct imsg *);
 static void	parent_front_start(void);
 static void	parent_op_next(struct session *);
 
@@ -556,6 +554,36 @@ parent_op_next(struct session *s)
 }
 
 static void
+parent_count(uint32_t reqid, uint32_t n)
+{
+	struct msg_count	 c;
+
+	memset(&c, 0, sizeof(c));
+	c.reqid = reqid;
+	c.count = n;
+	parent_reply(parent_env->p_front_gen, IMSG_REP_COUNT, reqid, -1, &c,
+	    sizeof(c));
+}
+
+/* GET or DELETE of one session. */
+static void
+parent_req_by_id(uint32_t type, const struct msg_req_id *ri)
+{
+	struct session	*s;
+
+	if ((s = parent_sess_get(ri->id)) == NULL) {
+		parent_not_found(ri->reqid);
+		return;
+	}
+	if (type == IMSG_REQ_GET) {
+		parent_send_session(IMSG_REP_SESSION, ri->reqid, s);
+		return;
+	}
+	parent_sess_close(s, "closed by client");
+	parent_count(ri->reqid, 1);
+}
+
+static void
 parent_front_health(uint32_t reqid)
 {
 	struct parent		*env = parent_env;
@@ -581,15 +609,12 @@ parent_front_bad(const char *why, uint32_t type)
 }
 
 /* Messages from the front: requests on behalf of HTTP clients. */
-static void
+void
 parent_dispatch_front(struct peer *p, struct imsg *im)
 {
-	struct parent		*env = parent_env;
 	struct msg_req		*r = im->data;
 	struct msg_req_id	*ri = im->data;
 	struct msg_log		*l = im->data;
-	struct session		*s;
-	struct msg_count	 c;
 
 	(void)p;
 	if (im->fd != -1) {
@@ -627,29 +652,12 @@ parent_dispatch_front(struct peer *p, struct imsg *im)
 	case IMSG_REQ_CLOSE:
 		if (!IMSG_IS(im, struct msg_req_id) || !STR_BOUNDED(ri->id))
 			break;
-		if ((s = parent_sess_get(ri->id)) == NULL) {
-			parent_not_found(ri->reqid);
-			return;
-		}
-		if (im->hdr.type == IMSG_REQ_GET) {
-			parent_send_session(IMSG_REP_SESSION, ri->reqid, s);
-			return;
-		}
-		parent_sess_close(s, "closed by client");
-		memset(&c, 0, sizeof(c));
-		c.reqid = ri->reqid;
-		c.count = 1;
-		parent_reply(env->p_front_gen, IMSG_REP_COUNT, c.reqid, -1, &c,
-		    sizeof(c));
+		parent_req_by_id(im->hdr.type, ri);
 		return;
 	case IMSG_REQ_CLEANUP:
 		if (!IMSG_IS(im, struct msg_req))
 			break;
-		memset(&c, 0, sizeof(c));
-		c.reqid = r->reqid;
-		c.count = parent_cleanup();
-		parent_reply(env->p_front_gen, IMSG_REP_COUNT, c.reqid, -1, &c,
-		    sizeof(c));
+		parent_count(r->reqid, parent_cleanup());
 		return;
 	case IMSG_REQ_OP:
 		if (!IMSG_IS(im, struct msg_op))
@@ -732,7 +740,7 @@ parent_worker_done(struct session *s, struct imsg *im)
 }
 
 /* Messages from a worker: host key, login outcome, operation results. */
-static void
+void
 parent_dispatch_worker(struct peer *p, struct imsg *im)
 {
 	struct session		*s = p->p_arg;

@@ -47,6 +47,10 @@ int	 parent_reload(void);
 void	 parent_stats(struct msg_stats *);
 void	 parent_set_verbose(int);
 
+/* exported for the fuzz harness */
+void	 parent_dispatch_front(struct peer *, struct imsg *);
+void	 parent_dispatch_worker(struct peer *, struct imsg *);
+
 /* control.c */
 int	 control_init(const char *, const char *);
 void	 control_close(void);

@@ -11,11 +11,24 @@ now_ms()
 	echo $(($(date +%s%N) / 1000000))
 }
 
-# Send the raw bytes $1 and print the response's status line.
+# Send the raw bytes $1 (a printf format) and print the response's
+# status line.  The connection stays open for writing meanwhile: a
+# half-closed request is not the case tested here.
 raw_status()
 {
-	printf "$1" | nc -w 5 -q 3 127.0.0.1 "$CA_PORT" | head -n 1 |
-	    tr -d '\r'
+	rm -f "$W/raw.out"
+	ca_bg sh -c '{ printf "$1"; sleep 10; } | nc -w 10 127.0.0.1 "$2" \
+	    >"$3"' sh "$1" "$CA_PORT" "$W/raw.out"
+	_n=0
+	while [ $_n -lt 50 ]; do
+		# A whole status line has arrived.
+		[ -s "$W/raw.out" ] && [ "$(wc -l <"$W/raw.out")" -ge 1 ] &&
+		    break
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	ca_bg_kill "$BG_PID"
+	head -n 1 "$W/raw.out" 2>/dev/null | tr -d '\r'
 }
 
 atf_test_case health cleanup
@@ -229,12 +242,13 @@ slow_client_body()
 	ca_setup 'header timeout 2s'
 	ca_start
 
-	# One silent connection, one sending a byte a second.
+	# One silent connection, one sending a valid head a byte a second.
 	t0=$(now_ms)
 	ca_bg sh -c "nc -d 127.0.0.1 $CA_PORT >'$W/silent.out';
 	    date +%s%N >'$W/silent.end'"
-	ca_bg sh -c "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
-	    printf G; sleep 1; done 2>/dev/null |
+	ca_bg sh -c "{ printf 'GET /health HTTP/1.1\\r\\nX-Slow: ';
+	    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+	    printf a; sleep 1; done; } 2>/dev/null |
 	    { nc 127.0.0.1 $CA_PORT >'$W/drip.out';
 	    date +%s%N >'$W/drip.end'; }"
 	sleep 0.5
@@ -347,7 +361,8 @@ security_headers_cleanup()
 atf_test_case sigterm cleanup
 sigterm_head()
 {
-	atf_set descr "SIGTERM ends the parent and every child"
+	atf_set descr "SIGTERM ends the parent and every child; the" \
+	    "parent exits 0"
 }
 sigterm_body()
 {
@@ -356,6 +371,8 @@ sigterm_body()
 	front=$(ca_front)
 	parent=$CA_PID
 	ca_stop
+	[ "$CA_STATUS" -eq 0 ] ||
+	    atf_fail "exit status $CA_STATUS after SIGTERM, expected 0"
 	ca_alive "$parent" && atf_fail "parent $parent still runs"
 	ca_alive "$front" && atf_fail "front $front still runs"
 	ca_port_busy "$CA_PORT" && atf_fail "port $CA_PORT still listens"

@@ -30,7 +30,12 @@
 #	header NAME		print a response header's value from $W/headers
 #	ca_children, ca_front, ca_workers	PIDs under the daemon
 #	ca_status PID FIELD	a field of /proc/PID/status
-#	ca_bg CMD ...		start a helper in the background, killed later
+#	ca_cmdline PID		a process's title
+#	ca_alive PID, ca_wait_gone PID TENTHS	process state
+#	ca_free_port, ca_port_busy PORT	loopback ports
+#	ca_wait_health TENTHS	wait for /health to answer 200
+#	ca_bg CMD ...		start a helper in its own process group (BG_PID)
+#	ca_bg_kill PID		kill such a helper's group
 #	ca_fail MSG		fail, with the daemon log's tail
 #	ca_standalone BINDIR SRCDIR	outside atf-sh (benchmarks)
 
@@ -185,7 +190,8 @@ ca_wait_health()
 }
 
 # Check the configuration, start the daemon in the foreground in its
-# own session (it signals its process group on exit), wait for /health.
+# own session (so that no signal to its process group reaches the test),
+# then wait for /health.
 ca_start()
 {
 	"$CA_DAEMON" -n -f "$CA_CONF" >"$W/check.out" 2>&1 ||
