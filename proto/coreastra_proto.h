@@ -219,7 +219,7 @@ struct msg_session {
 
 /* An operation on a session (front -> parent, parent -> worker). */
 struct msg_op {
-	uint32_t	reqid;		/* front's id; parent's op id to worker */
+	uint32_t	reqid;		/* front's id; op id to a worker */
 	uint32_t	op;		/* enum op_kind */
 	uint32_t	timeout;	/* execute, seconds */
 	uint64_t	max_output;	/* execute capture per stream */
