@@ -324,10 +324,10 @@ front_feed(struct client *c)
 	for (i = 0; i < 10000; i++) {
 		if (c->c_state == CL_DONE || c->c_state == CL_WAIT ||
 		    http_paused(c->c_http) || http_done(c->c_http))
-			return;
+			break;
 		if (evbuffer_peek(in, FRONT_FEED_MAX, NULL, &v, 1) < 1 ||
 		    v.iov_len == 0)
-			return;
+			break;
 		if (v.iov_len > FRONT_FEED_MAX)
 			v.iov_len = FRONT_FEED_MAX;
 		if ((n = http_feed(c->c_http, v.iov_base, v.iov_len)) == -1) {
@@ -336,8 +336,11 @@ front_feed(struct client *c)
 		}
 		evbuffer_drain(in, n);
 		if ((size_t)n < v.iov_len)
-			return;
+			break;
 	}
+	/* What the client sent so far goes to the worker now. */
+	if (c->c_state == CL_STREAM && c->c_op.op == OP_UPLOAD)
+		api_upload_flush(c);
 }
 
 /* Resume reading a body after backpressure eased. */

@@ -63,6 +63,7 @@ struct client {
 
 	/* upload */
 	struct mp		*c_mp;
+	struct evbuffer		*c_upbuf;	/* body bytes not yet framed */
 	int			 c_in_file;	/* inside the file part */
 	int			 c_body_done;
 	char			 c_fieldbuf[P_PATH_LEN];
@@ -102,5 +103,6 @@ int	 api_on_complete(struct client *);
 void	 api_dispatch_parent(struct peer *, struct imsg *);
 void	 api_client_gone(struct client *);
 void	 api_chan_resume(struct client *);
+void	 api_upload_flush(struct client *);
 
 #endif

@@ -228,10 +228,9 @@ api_on_body(struct client *c, const char *buf, size_t len)
 		if (c->c_mp == NULL)
 			return api_upload_raw(c, buf, len);
 		if ((n = mp_feed(c->c_mp, buf, len)) == -1) {
+			/* Mid-transfer, the caller drops the connection. */
 			c->c_closing = 1;
-			if (c->c_state == CL_STREAM)
-				front_abort(c, "malformed multipart body");
-			else
+			if (c->c_state != CL_STREAM)
 				front_error(c, 400, "invalid_request",
 				    "Malformed multipart body: %s",
 				    mp_error(c->c_mp));
@@ -543,11 +542,48 @@ api_mp_begin(void *arg, const char *name, const char *filename,
 	return 0;
 }
 
+/*
+ * Upload bytes are framed in records as large as the channel allows:
+ * the worker hands each record to the remote as it comes, and small
+ * records would cost a round trip each.
+ */
+void
+api_upload_flush(struct client *c)
+{
+	struct dc_hdr	 h;
+	size_t		 len;
+
+	if (c->c_chan == NULL || c->c_upbuf == NULL)
+		return;
+	while ((len = evbuffer_get_length(c->c_upbuf)) > 0) {
+		if (len > DC_MAX_RECORD)
+			len = DC_MAX_RECORD;
+		h.kind = DC_DATA;
+		h.len = len;
+		evbuffer_add(bufferevent_get_output(c->c_chan), &h, sizeof(h));
+		evbuffer_remove_buffer(c->c_upbuf,
+		    bufferevent_get_output(c->c_chan), len);
+	}
+}
+
+/* Queue body bytes for the worker; 1 when the channel is full. */
+static int
+api_upload_add(struct client *c, const char *buf, size_t len)
+{
+	if (c->c_upbuf == NULL && (c->c_upbuf = evbuffer_new()) == NULL)
+		return -1;
+	evbuffer_add(c->c_upbuf, buf, len);
+	c->c_moved += len;
+	if (evbuffer_get_length(c->c_upbuf) >= DC_MAX_RECORD)
+		api_upload_flush(c);
+	return evbuffer_get_length(bufferevent_get_output(c->c_chan)) +
+	    evbuffer_get_length(c->c_upbuf) > FRONT_STREAM_HIGH;
+}
+
 static int
 api_mp_data(void *arg, const char *buf, size_t len)
 {
 	struct client	*c = arg;
-	struct dc_hdr	 h;
 
 	if (c->c_field_path) {
 		if (c->c_fieldlen + len >= sizeof(c->c_fieldbuf)) {
@@ -561,14 +597,13 @@ api_mp_data(void *arg, const char *buf, size_t len)
 	}
 	if (!c->c_in_file || c->c_chan == NULL)
 		return 0;
-	h.kind = DC_DATA;
-	h.len = len;
-	evbuffer_add(bufferevent_get_output(c->c_chan), &h, sizeof(h));
-	evbuffer_add(bufferevent_get_output(c->c_chan), buf, len);
-	c->c_moved += len;
-	if (evbuffer_get_length(bufferevent_get_output(c->c_chan)) >
-	    FRONT_STREAM_HIGH)
+	switch (api_upload_add(c, buf, len)) {
+	case -1:
+		return -1;
+	case 1:
 		mp_pause(c->c_mp, 1);
+		break;
+	}
 	return 0;
 }
 
@@ -630,21 +665,11 @@ api_upload(struct client *c)
 static ssize_t
 api_upload_raw(struct client *c, const char *buf, size_t len)
 {
-	struct dc_hdr	 h;
-	struct evbuffer	*out;
-
-	if (c->c_chan == NULL)
+	if (c->c_chan == NULL || evbuffer_get_length(
+	    bufferevent_get_output(c->c_chan)) > FRONT_STREAM_HIGH)
 		return 0;
-	out = bufferevent_get_output(c->c_chan);
-	if (evbuffer_get_length(out) > FRONT_STREAM_HIGH)
-		return 0;
-	if (len > DC_MAX_RECORD)
-		len = DC_MAX_RECORD;
-	h.kind = DC_DATA;
-	h.len = len;
-	evbuffer_add(out, &h, sizeof(h));
-	evbuffer_add(out, buf, len);
-	c->c_moved += len;
+	if (api_upload_add(c, buf, len) == -1)
+		return -1;
 	return len;
 }
 
@@ -657,10 +682,9 @@ api_upload_end(struct client *c)
 	if (c->c_state == CL_DONE)
 		return 0;
 	if (c->c_mp != NULL && (mp_end(c->c_mp) == -1 || c->c_in_file != 2)) {
-		if (c->c_chan != NULL) {
-			front_abort(c, "multipart body incomplete");
+		/* Mid-transfer, the caller drops the connection. */
+		if (c->c_chan != NULL)
 			return -1;
-		}
 		front_error(c, 400, "invalid_request", "%s", c->c_op.op == 0 ?
 		    "Upload has no file part" : "Malformed multipart body");
 		return 0;
@@ -670,6 +694,7 @@ api_upload_end(struct client *c)
 		c->c_body_done = 1;
 		return 0;
 	}
+	api_upload_flush(c);
 	h.kind = DC_END;
 	h.len = 0;
 	evbuffer_add(bufferevent_get_output(c->c_chan), &h, sizeof(h));
@@ -711,8 +736,8 @@ api_chan_close(struct client *c)
 	}
 }
 
-/* Render the final answer of a channel operation. */
-static void
+/* Render the final answer of a channel operation; -1: client freed. */
+static int
 api_op_result(struct client *c)
 {
 	struct dc_result	*r = &c->c_result;
@@ -725,10 +750,10 @@ api_op_result(struct client *c)
 		api_chan_close(c);
 		if (r->r_status >= 400 || c->c_moved != c->c_expect) {
 			front_abort(c, "download failed mid-stream");
-			return;
+			return -1;
 		}
 		front_request_done(c);
-		return;
+		return 0;
 	}
 	if (r->r_status >= 400) {
 		if (c->c_op.op == OP_UPLOAD && c->c_body_done != 2)
@@ -736,12 +761,12 @@ api_op_result(struct client *c)
 		api_chan_close(c);
 		front_error(c, r->r_status, r->r_code[0] ? r->r_code :
 		    "internal", "%s", r->r_message);
-		return;
+		return 0;
 	}
 	api_chan_close(c);
 	if ((o = json_object_new_object()) == NULL) {
 		front_json(c, 500, NULL);
-		return;
+		return 0;
 	}
 	switch (c->c_op.op) {
 	case OP_LIST:
@@ -767,6 +792,7 @@ api_op_result(struct client *c)
 		json_object_put(o);
 		front_error(c, 500, "internal", "Unexpected result");
 	}
+	return 0;
 }
 
 static struct json_object *
@@ -886,36 +912,44 @@ api_record(struct client *c, struct evbuffer *in, uint32_t kind,
 	return -1;
 }
 
-/* Take every complete record the channel has. */
-static void
-api_chan_read(struct bufferevent *bev, void *arg)
+/*
+ * Take every complete record the channel has.  Returns -1 when the
+ * client is gone (freed), 0 otherwise.
+ */
+static int
+api_chan_take(struct client *c)
 {
-	struct client	*c = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct evbuffer	*in = bufferevent_get_input(c->c_chan);
 	struct dc_hdr	 h;
-	int		 i;
 
-	for (i = 0; i < 100000 && !c->c_result_seen; i++) {
+	/* Bounded by the input: every turn drains a record. */
+	while (!c->c_result_seen) {
 		if (c->c_op.op == OP_DOWNLOAD && c->c_head_sent &&
 		    evbuffer_get_length(bufferevent_get_output(c->c_bev)) >
 		    FRONT_STREAM_HIGH)
-			return;
+			return 0;
 		if (evbuffer_copyout(in, &h, sizeof(h)) != sizeof(h))
-			return;
-		if (h.len > DC_MAX_RECORD) {
-			front_abort(c, "bad record from worker");
-			return;
-		}
+			return 0;
+		if (h.len > DC_MAX_RECORD)
+			break;
 		if (evbuffer_get_length(in) < sizeof(h) + h.len)
-			return;
+			return 0;
 		evbuffer_drain(in, sizeof(h));
-		if (api_record(c, in, h.kind, h.len) == -1) {
-			front_abort(c, "bad record from worker");
-			return;
-		}
+		if (api_record(c, in, h.kind, h.len) == -1)
+			break;
 	}
-	if (c->c_result_seen)
-		api_op_result(c);
+	if (!c->c_result_seen) {
+		front_abort(c, "bad record from worker");
+		return -1;
+	}
+	return api_op_result(c);
+}
+
+static void
+api_chan_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	(void)api_chan_take(arg);
 }
 
 static void
@@ -938,8 +972,8 @@ api_chan_event(struct bufferevent *bev, short what, void *arg)
 	struct client	*c = arg;
 
 	(void)what;
-	api_chan_read(bev, c);
-	if (c->c_result_seen || c->c_chan == NULL)
+	(void)bev;
+	if (api_chan_take(c) == -1 || c->c_result_seen || c->c_chan == NULL)
 		return;
 	/* The worker went away without a result. */
 	if (c->c_head_sent || c->c_state != CL_STREAM) {
@@ -993,7 +1027,7 @@ api_chan_resume(struct client *c)
 	if (c->c_chan == NULL)
 		return;
 	bufferevent_enable(c->c_chan, EV_READ);
-	api_chan_read(c->c_chan, c);
+	(void)api_chan_take(c);
 }
 
 static void
@@ -1147,6 +1181,9 @@ api_client_gone(struct client *c)
 		evbuffer_free(c->c_err);
 	if (c->c_mp != NULL)
 		mp_free(c->c_mp);
+	if (c->c_upbuf != NULL)
+		evbuffer_free(c->c_upbuf);
+	c->c_upbuf = NULL;
 	c->c_entries = NULL;
 	c->c_out = c->c_err = NULL;
 	c->c_mp = NULL;
