@@ -40,13 +40,13 @@ imsgbuf_clear(struct imsgbuf *ib)
 		TAILQ_REMOVE(&ib->ib_outq, o, o_entry);
 		if (o->o_fd != -1)
 			close(o->o_fd);
-		free(o);
+		freezero(o, sizeof(*o) + o->o_len);
 	}
 	for (i = 0; i < ib->ib_nfds; i++)
 		close(ib->ib_fds[i]);
 	ib->ib_nfds = 0;
 	ib->ib_outlen = 0;
-	free(ib->ib_rbuf);
+	freezero(ib->ib_rbuf, IMSG_RBUF_SIZE);
 	ib->ib_rbuf = NULL;
 	ib->ib_rlen = 0;
 }
@@ -149,7 +149,8 @@ imsg_flush(struct imsgbuf *ib)
 		if (o->o_off < o->o_len)
 			continue;
 		TAILQ_REMOVE(&ib->ib_outq, o, o_entry);
-		free(o);
+		/* Messages may carry credentials: leave nothing behind. */
+		freezero(o, sizeof(*o) + o->o_len);
 	}
 	return 0;
 }
@@ -279,6 +280,7 @@ imsg_get(struct imsgbuf *ib, struct imsg *im)
 	if (hdr.len > 0)
 		memcpy(im->data, ib->ib_rbuf + sizeof(hdr), hdr.len);
 	memmove(ib->ib_rbuf, ib->ib_rbuf + total, ib->ib_rlen - total);
+	explicit_bzero(ib->ib_rbuf + ib->ib_rlen - total, total);
 	ib->ib_rlen -= total;
 	return 1;
 }

@@ -309,6 +309,7 @@ front_http_failed(struct client *c)
 	if (status < 400)
 		status = 400;
 	front_error(c, status, status == 413 ? "too_large" :
+	    status == 408 ? "timeout" : status >= 500 ? "not_supported" :
 	    "invalid_request", "%s", http_error_reason(c->c_http));
 }
 
@@ -331,9 +332,12 @@ front_feed(struct client *c)
 		if (v.iov_len > FRONT_FEED_MAX)
 			v.iov_len = FRONT_FEED_MAX;
 		if ((n = http_feed(c->c_http, v.iov_base, v.iov_len)) == -1) {
+			explicit_bzero(v.iov_base, v.iov_len);
 			front_http_failed(c);
 			return;
 		}
+		/* Request bodies may hold credentials: wipe what was read. */
+		explicit_bzero(v.iov_base, n);
 		evbuffer_drain(in, n);
 		if ((size_t)n < v.iov_len)
 			break;

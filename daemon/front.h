@@ -44,7 +44,9 @@ struct client {
 	int			 c_keepalive;
 	int			 c_closing;	/* close once output drains */
 	char			 c_origin[FRONT_ORIGIN_MAX];	/* allowed */
-	struct evbuffer		*c_body;	/* JSON request body */
+	char			*c_body;	/* JSON request body, NUL */
+	size_t			 c_bodylen;
+	size_t			 c_bodycap;
 	const struct route	*c_route;
 	char			 c_id[P_ID_LEN]; /* session in the path */
 

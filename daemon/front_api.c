@@ -215,6 +215,36 @@ api_on_request(struct client *c, const struct http_request *req)
 	return 0;
 }
 
+/*
+ * Keep JSON body bytes.  The buffer grows by copying, and every copy it
+ * leaves is wiped: the body may hold passwords and keys.  The parser
+ * bounds its size by the body limit.
+ */
+static int
+api_body_add(struct client *c, const char *buf, size_t len)
+{
+	size_t	 cap;
+	char	*nb;
+
+	if (c->c_bodylen + len + 1 > c->c_bodycap) {
+		cap = c->c_bodycap ? c->c_bodycap : 4096;
+		while (cap < c->c_bodylen + len + 1)
+			cap *= 2;
+		if ((nb = malloc(cap)) == NULL)
+			return -1;
+		if (c->c_body != NULL)
+			memcpy(nb, c->c_body, c->c_bodylen);
+		if (c->c_body != NULL)
+			freezero(c->c_body, c->c_bodycap);
+		c->c_body = nb;
+		c->c_bodycap = cap;
+	}
+	memcpy(c->c_body + c->c_bodylen, buf, len);
+	c->c_bodylen += len;
+	c->c_body[c->c_bodylen] = '\0';
+	return 0;
+}
+
 /* Body bytes: JSON bodies are kept, uploads stream to the channel. */
 ssize_t
 api_on_body(struct client *c, const char *buf, size_t len)
@@ -238,9 +268,8 @@ api_on_body(struct client *c, const char *buf, size_t len)
 		}
 		return n;
 	}
-	if (c->c_body == NULL && (c->c_body = evbuffer_new()) == NULL)
+	if (api_body_add(c, buf, len) == -1)
 		return -1;
-	evbuffer_add(c->c_body, buf, len);
 	return len;
 }
 
@@ -288,27 +317,18 @@ api_on_complete(struct client *c)
 static const char *
 api_body(struct client *c, size_t *len)
 {
-	if (c->c_body == NULL || evbuffer_add(c->c_body, "", 1) == -1) {
-		*len = 0;
-		return "";
-	}
-	*len = evbuffer_get_length(c->c_body) - 1;
-	return (const char *)evbuffer_pullup(c->c_body, -1);
+	*len = c->c_bodylen;
+	return c->c_body != NULL ? c->c_body : "";
 }
 
 /* Forget the body, wiping it: it may hold credentials. */
 static void
 api_body_wipe(struct client *c)
 {
-	size_t	 len;
-
-	if (c->c_body == NULL)
-		return;
-	len = evbuffer_get_length(c->c_body);
-	if (len > 0)
-		explicit_bzero(evbuffer_pullup(c->c_body, -1), len);
-	evbuffer_free(c->c_body);
+	if (c->c_body != NULL)
+		freezero(c->c_body, c->c_bodycap);
 	c->c_body = NULL;
+	c->c_bodylen = c->c_bodycap = 0;
 }
 
 static void

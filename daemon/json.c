@@ -411,12 +411,12 @@ jv_ssh_open(const char *body, size_t len, struct msg_ssh_open *out,
 	if (jv_open_common(root, out->host, out->username, out->name,
 	    &out->timeout, err, errlen) == -1 ||
 	    jv_int(root, "port", 1, 65535, 22, &out->port, err, errlen) == -1 ||
-	    jv_string(root, "password", 0, P_PASS_LEN - 1, out->password,
-	    err, errlen) == -1 ||
+	    jv_string(root, "password", JV_NOCRLF, P_PASS_LEN - 1,
+	    out->password, err, errlen) == -1 ||
 	    jv_string(root, "private_key", 0, P_KEY_LEN - 1, out->private_key,
 	    err, errlen) == -1 ||
-	    jv_string(root, "passphrase", 0, P_PASS_LEN - 1, out->passphrase,
-	    err, errlen) == -1)
+	    jv_string(root, "passphrase", JV_NOCRLF, P_PASS_LEN - 1,
+	    out->passphrase, err, errlen) == -1)
 		goto done;
 	if (out->password[0] == '\0' && out->private_key[0] == '\0') {
 		jv_fail(err, errlen, "password or private_key is required");
@@ -448,8 +448,8 @@ jv_ftp_open(const char *body, size_t len, struct msg_ftp_open *out,
 	    &out->timeout, err, errlen) == -1 ||
 	    (haveport = jv_int(root, "port", 1, 65535, 21, &out->port,
 	    err, errlen)) == -1 ||
-	    jv_string(root, "password", JV_REQUIRED, P_PASS_LEN - 1,
-	    out->password, err, errlen) == -1 ||
+	    jv_string(root, "password", JV_REQUIRED | JV_NOCRLF,
+	    P_PASS_LEN - 1, out->password, err, errlen) == -1 ||
 	    jv_tls(root, &out->tls, err, errlen) == -1 ||
 	    jv_bool(root, "passive", 1, &out->passive, err, errlen) == -1 ||
 	    jv_bool(root, "insecure", 0, &out->insecure, err, errlen) == -1)

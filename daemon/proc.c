@@ -26,9 +26,14 @@
 
 char			 proc_self[PATH_MAX];
 struct event_base	*proc_base;
+static int		 proc_self_fd = -1;
 static struct imsgbuf	*proc_log_ib;
 
-/* Remember our own binary so children can be exec'd from it. */
+/*
+ * Hold our own binary open so children are exec'd from the very file
+ * the parent runs, even if it is replaced on disk (an upgrade, a
+ * rebuild) while the daemon runs.
+ */
 void
 proc_init_self(void)
 {
@@ -38,6 +43,9 @@ proc_init_self(void)
 	if (n == -1)
 		fatal("readlink /proc/self/exe");
 	proc_self[n] = '\0';
+	if ((proc_self_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) ==
+	    -1)
+		fatal("open /proc/self/exe");
 }
 
 static void
@@ -173,7 +181,7 @@ proc_spawn(const char *role, const int *fds, int nfds, int foreground,
     int verbose, int *chan)
 {
 	char	*argv[8];
-	int	 sv[2], moved[4], i, argc = 0;
+	int	 sv[2], moved[4], i, exe, argc = 0;
 	pid_t	 pid;
 
 	if (nfds > 4) {
@@ -199,6 +207,8 @@ proc_spawn(const char *role, const int *fds, int nfds, int foreground,
 		return -1;
 	case 0:
 		/* Descriptors first: fds[] may sit on 3, 4 or 5. */
+		if ((exe = fcntl(proc_self_fd, F_DUPFD_CLOEXEC, 10)) == -1)
+			_exit(1);
 		for (i = 0; i < nfds; i++)
 			if ((moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC,
 			    10)) == -1)
@@ -209,10 +219,13 @@ proc_spawn(const char *role, const int *fds, int nfds, int foreground,
 		for (i = 0; i < nfds; i++)
 			if (dup2(moved[i], PROC_FD_PARENT + 1 + i) == -1)
 				_exit(1);
-		closefrom(PROC_FD_PARENT + 1 + nfds);
+		/* Everything else goes, but the binary (closed by exec). */
+		if (close_range(PROC_FD_PARENT + 1 + nfds, exe - 1, 0) == -1 ||
+		    close_range(exe + 1, ~0U, 0) == -1)
+			_exit(1);
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
 			_exit(1);
-		execv(proc_self, argv);
+		fexecve(exe, argv, environ);
 		_exit(127);
 	}
 	close(sv[1]);

@@ -97,6 +97,7 @@ struct ftpw {
 	char		*fw_ca;		/* CA bundle, PEM */
 	size_t		 fw_calen;
 	int		 fw_sock;	/* w_sock until libcurl has it */
+	int		 fw_ctl;	/* cached control connection or -1 */
 	int		 fw_mlsd;	/* the server lists with MLSD */
 	int		 fw_nolista;	/* the server refused LIST -a */
 	int		 fw_feat;	/* FEAT: 1 sent, 2 in the reply */
@@ -219,6 +220,7 @@ ftpw_preinit(struct worker *w)
 		return -1;
 	}
 	fw->fw_sock = -1;
+	fw->fw_ctl = -1;
 	fw->fw_w = w;
 	w->w_state = fw;
 	if (w->w_cafd != -1) {
@@ -443,7 +445,16 @@ ftpw_setup_tls(struct ftpw *fw, const struct msg_w_start *st)
 		return 0;
 	FTPW_SET(CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	FTPW_SET(CURLOPT_FTPSSLAUTH, (long)CURLFTPAUTH_TLS);
-	FTPW_SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	/*
+	 * XXX TLS 1.2 only.  vsftpd and ProFTPD refuse a data connection
+	 * that does not resume the control connection's TLS session, and
+	 * libcurl 7.88 keeps one TLS 1.3 ticket per server, which a data
+	 * connection closed before the server's new ticket arrived (an
+	 * empty or small upload) leaves used: the next data connection
+	 * offers it again and gets "522 session reuse required".
+	 */
+	FTPW_SET(CURLOPT_SSLVERSION, (long)(CURL_SSLVERSION_TLSv1_2 |
+	    CURL_SSLVERSION_MAX_TLSv1_2));
 	/* Nothing may be opened from disk once sandboxed. */
 	FTPW_SET(CURLOPT_CAINFO, NULL);
 	FTPW_SET(CURLOPT_CAPATH, NULL);
@@ -562,6 +573,7 @@ ftpw_run(struct ftpw *fw)
 	CURLMsg		*msg;
 	CURLMcode	 mc;
 	CURLcode	 rc = CURLE_FAILED_INIT;
+	curl_socket_t	 s;
 	int		 running = 1, n;
 
 	if (curl_multi_add_handle(fw->fw_multi, fw->fw_curl) != CURLM_OK)
@@ -579,6 +591,11 @@ ftpw_run(struct ftpw *fw)
 	while ((msg = curl_multi_info_read(fw->fw_multi, &n)) != NULL)
 		if (msg->msg == CURLMSG_DONE && msg->easy_handle == fw->fw_curl)
 			rc = msg->data.result;
+	/* libcurl forgets the connection once the handle leaves. */
+	if (curl_easy_getinfo(fw->fw_curl, CURLINFO_ACTIVESOCKET,
+	    &s) != CURLE_OK)
+		s = CURL_SOCKET_BAD;
+	fw->fw_ctl = s;
 	curl_multi_remove_handle(fw->fw_multi, fw->fw_curl);
 	return rc;
 }
@@ -608,18 +625,18 @@ ftpw_moved(const struct ftpw_op *op)
 /*
  * Is the idle control connection dead?  Anything readable on it, a
  * "421" nobody asked for or the end of the stream, means the server
- * has given up on it; libcurl would only notice after sending.
+ * has given up on it; libcurl would only notice after sending, and an
+ * operation that sends nothing (a CWD into the directory it is in)
+ * makes libcurl 7.88 spin on such a connection for ever.
  */
 static int
 ftpw_stale(struct ftpw *fw)
 {
-	curl_socket_t	 s = CURL_SOCKET_BAD;
 	struct pollfd	 pfd;
 
-	if (curl_easy_getinfo(fw->fw_curl, CURLINFO_ACTIVESOCKET, &s) !=
-	    CURLE_OK || s == CURL_SOCKET_BAD)
+	if (fw->fw_ctl == CURL_SOCKET_BAD)
 		return 0;
-	pfd.fd = s;
+	pfd.fd = fw->fw_ctl;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	return poll(&pfd, 1, 0) == 1;
@@ -1192,6 +1209,16 @@ ftpw_login(struct worker *w)
 	return rc;
 }
 
+/* Does a login refusal say that the server wants TLS first? */
+static int
+ftpw_wants_tls(const char *reply)
+{
+	return strncmp(reply, "534", 3) == 0 ||
+	    strcasestr(reply, "TLS") != NULL ||
+	    strcasestr(reply, "SSL") != NULL ||
+	    strcasestr(reply, "encrypt") != NULL;
+}
+
 /*
  * Log in and list the login directory once, so that bad credentials
  * and broken data connections show at open time.  FEAT tells whether
@@ -1224,7 +1251,16 @@ ftpw_auth(struct worker *w, struct msg_w_auth *a, struct dc_result *r)
 		if (rc == CURLE_LOGIN_DENIED)
 			log_info("%s: login refused: %s", w->w_start.id,
 			    fw->fw_reply);
-		ftpw_fail(fw, rc, r);
+		if (rc == CURLE_LOGIN_DENIED &&
+		    w->w_start.tls == FTP_TLS_NONE &&
+		    ftpw_wants_tls(fw->fw_reply)) {
+			/* Not the credentials: the client must ask for TLS. */
+			dc_result_set(r, 502, "connection_failed",
+			    "Connection failed: the server requires TLS (%s)",
+			    fw->fw_reply);
+			r->r_session_lost = 1;
+		} else
+			ftpw_fail(fw, rc, r);
 		return -1;
 	}
 	if (curl_easy_getinfo(fw->fw_curl, CURLINFO_FTP_ENTRY_PATH,

@@ -673,8 +673,10 @@ ssh_sftp_fail(struct worker *w, struct dc_result *r, const char *path)
 		    "No space left on the remote host: %s", path);
 		break;
 	default:
-		dc_result_set(r, 500, "internal",
-		    "Remote SFTP error %lu on %s", st, path);
+		/* The server refused; nothing on our side failed. */
+		dc_result_set(r, 400, "invalid_request",
+		    "The remote host refused the operation on %s (SFTP "
+		    "status %lu)", path, st);
 		break;
 	}
 }
