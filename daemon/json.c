@@ -207,6 +207,16 @@ jv_parse(const char *body, size_t len, struct json_object **rootp,
 		return jv_nomem(err, errlen);
 	json_tokener_set_flags(tok,
 	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	/*
+	 * Size the tokener's string buffer for the whole body first: grown
+	 * by realloc while parsing, it would leave unwiped copies of the
+	 * strings (passwords, keys) in freed memory.
+	 */
+	if (printbuf_memset(tok->pb, 0, 0, (int)len + 1) == -1) {
+		json_tokener_free(tok);
+		return jv_nomem(err, errlen);
+	}
+	printbuf_reset(tok->pb);
 	root = json_tokener_parse_ex(tok, body, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);

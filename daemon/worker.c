@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "coreastra_proto.h"
 #include "datachan.h"
 #include "log.h"
@@ -26,6 +28,61 @@
 #define WORKER_AS	(2ULL << 30)
 
 static struct imsgbuf	 worker_ib;
+
+/*
+ * OpenSSL allocations, wiped when freed: private keys and passphrases
+ * are decoded in OpenSSL's own buffers.  A header keeps each size.
+ */
+#define WORKER_OSSL_HDR	16
+
+static void *
+worker_ossl_malloc(size_t n, const char *file, int line)
+{
+	unsigned char	*p;
+
+	(void)file;
+	(void)line;
+	if (n > SIZE_MAX - WORKER_OSSL_HDR ||
+	    (p = malloc(n + WORKER_OSSL_HDR)) == NULL)
+		return NULL;
+	memcpy(p, &n, sizeof(n));
+	return p + WORKER_OSSL_HDR;
+}
+
+static void
+worker_ossl_free(void *ptr, const char *file, int line)
+{
+	unsigned char	*p = ptr;
+	size_t		 n;
+
+	(void)file;
+	(void)line;
+	if (p == NULL)
+		return;
+	p -= WORKER_OSSL_HDR;
+	memcpy(&n, p, sizeof(n));
+	freezero(p, n + WORKER_OSSL_HDR);
+}
+
+static void *
+worker_ossl_realloc(void *ptr, size_t n, const char *file, int line)
+{
+	unsigned char	*np;
+	size_t		 old;
+
+	if (ptr == NULL)
+		return worker_ossl_malloc(n, file, line);
+	if (n == 0) {
+		worker_ossl_free(ptr, file, line);
+		return NULL;
+	}
+	if ((np = worker_ossl_malloc(n, file, line)) == NULL)
+		return NULL;
+	memcpy(&old, (unsigned char *)ptr - WORKER_OSSL_HDR, sizeof(old));
+	memcpy(np, ptr, old < n ? old : n);
+	worker_ossl_free(ptr, file, line);
+	return np;
+}
 
 static void
 worker_send(uint32_t type, const void *data, size_t len)
@@ -239,6 +296,10 @@ worker_main(int fd, const char *role)
 	static struct worker	 w;
 	char			 name[32];
 
+	/* Before anything allocates through OpenSSL. */
+	if (!CRYPTO_set_mem_functions(worker_ossl_malloc, worker_ossl_realloc,
+	    worker_ossl_free))
+		log_warnx("cannot wipe OpenSSL's memory: it allocated early");
 	proc_child_setup();
 	if (imsgbuf_init(&worker_ib, fd) == -1)
 		fatal("imsgbuf_init");

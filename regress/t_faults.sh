@@ -482,18 +482,18 @@ parent_kill_cleanup()
 	faults_cleanup
 }
 
-# Kill the server processes of session $1's worker (port $2) while a
-# download and an upload run on two sessions of the same type; $3 is
-# the remote directory and $4 the remote user.
+# Download $3/big on session $1 and upload to $3/up on session $4 (both
+# to the server on port $2), kill the server processes at the other end
+# of both, and check what the client and the API see.
 remote_kill()
 {
 	bg_download "$1" "$3/big" dl 5M
-	bg_upload "$5" "$3/up" 5M up
+	bg_upload "$4" "$3/up" 5M up
 	wait_size "$W/dl" 300 $((1024 * 1024)) ||
 	    ca_fail "the download did not start"
 	sleep 1
 	wd=$(worker_of "$1")
-	wu=$(worker_of "$5")
+	wu=$(worker_of "$4")
 	victims=$( (remote_end "$wd" "$2"; remote_end "$wu" "$2") |
 	    sort -u | tr '\n' ' ')
 	[ -n "$victims" ] || ca_fail "no server process found for $wd, $wu"
@@ -521,12 +521,12 @@ remote_kill()
 	fi
 	[ -e "$3/up" ] && ca_fail "$3/up exists after the server died"
 
-	for s in "$1" "$5"; do
+	for s in "$1" "$4"; do
 		wait_404 "$s" 100 || ca_fail "session $s on a dead server" \
 		    "still answers: $(curl -s "$CA_URL/connections/$s")"
 	done
 	api_expect 200 GET /connections
-	for s in "$1" "$5"; do
+	for s in "$1" "$4"; do
 		[ "$(jget "[.sessions[] | select(.id == \"$s\")] | length")" \
 		    = 0 ] || ca_fail "dead session $s listed"
 	done
@@ -548,7 +548,7 @@ remote_kill_ssh_body()
 	ssh_open; a=$SID
 	ssh_open; b=$SID
 	ssh_open; c=$SID
-	remote_kill "$a" "$SSHD_PORT" "$RD" "$SSHD_USER" "$b"
+	remote_kill "$a" "$SSHD_PORT" "$RD" "$b"
 	ls -la "$RD"
 	# The third session had its own sshd processes: still usable.
 	expect_exec "$c"
@@ -573,7 +573,7 @@ remote_kill_ftp_body()
 	ftp_open; a=$SID
 	ftp_open; b=$SID
 	ftp_open; c=$SID
-	remote_kill "$a" "$FTPD_PORT" "$FTPD_HOME" "$FTPD_USER" "$b"
+	remote_kill "$a" "$FTPD_PORT" "$FTPD_HOME" "$b"
 	ls -la "$FTPD_HOME"
 	expect_list "$c" "$FTPD_HOME"
 	ca_stop
