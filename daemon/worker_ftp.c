@@ -1142,33 +1142,56 @@ ftpw_put_next(struct ftpw_op *op)
 	return 0;
 }
 
-/* libcurl wants upload bytes: read them from the data channel. */
+/* True when fd has bytes to read now. */
+static int
+ftpw_readable(int fd)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+/*
+ * libcurl wants upload bytes: whole records from the data channel, as
+ * many as are there already, up to what libcurl can take.
+ */
 static size_t
 ftpw_read_cb(char *p, size_t size, size_t nitems, void *arg)
 {
 	struct ftpw_op	*op = arg;
-	size_t		 want = size * nitems;
+	size_t		 want = size * nitems, got = 0, n1;
 	ssize_t		 n;
 
 	if (op->o_mode != FTPW_M_PUT || op->o_end)
 		return 0;
-	if (ftpw_put_next(op) == -1)
+	if (op->o_stop != FTPW_S_NONE)
 		return CURL_READFUNC_ABORT;
-	if (op->o_end)
-		return 0;
-	if (want > op->o_left)
-		want = op->o_left;
 	do {
-		n = read(op->o_fd, p, want);
-	} while (n == -1 && errno == EINTR);
-	if (n <= 0) {
-		op->o_stop = n == 0 ? FTPW_S_ABORTED : FTPW_S_CHANNEL;
-		return CURL_READFUNC_ABORT;
-	}
-	op->o_left -= n;
-	op->o_bytes += n;
-	op->o_w->w_bytes_out += n;
-	return n;
+		if (ftpw_put_next(op) == -1)
+			return got > 0 ? got : CURL_READFUNC_ABORT;
+		if (op->o_end)
+			break;
+		n1 = want - got > op->o_left ? op->o_left : want - got;
+		while (n1 > 0) {
+			n = read(op->o_fd, p + got, n1);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				op->o_stop = n == 0 ? FTPW_S_ABORTED :
+				    FTPW_S_CHANNEL;
+				return got > 0 ? got : CURL_READFUNC_ABORT;
+			}
+			got += n;
+			n1 -= n;
+			op->o_left -= n;
+			op->o_bytes += n;
+			op->o_w->w_bytes_out += n;
+		}
+	} while (got < want && ftpw_readable(op->o_fd));
+	return got;
 }
 
 /* The one transfer at open: log in, FEAT, LIST of the login directory. */
