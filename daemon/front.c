@@ -52,6 +52,14 @@ static const struct http_callbacks front_http_cb = {
 	front_http_complete
 };
 
+/* Move bulk bytes in large reads and writes (libevent's default: 16K). */
+void
+front_bev_bulk(struct bufferevent *bev)
+{
+	(void)bufferevent_set_max_single_read(bev, FRONT_IO_MAX);
+	(void)bufferevent_set_max_single_write(bev, FRONT_IO_MAX);
+}
+
 struct client *
 front_find(uint32_t reqid)
 {
@@ -270,7 +278,13 @@ front_http_request(void *arg, const struct http_request *req)
 	front_cors_origin(c, req);
 	c->c_state = CL_BODY;
 	front_timeouts(c, FRONT_BODY_TIMEOUT);
-	return api_on_request(c, req);
+	if (api_on_request(c, req) == -1)
+		return -1;
+	/* The client waits for this before it sends a body. */
+	if (req->r_expect_continue && c->c_state != CL_DONE)
+		evbuffer_add_printf(bufferevent_get_output(c->c_bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n");
+	return 0;
 }
 
 static ssize_t
@@ -477,6 +491,7 @@ front_accept(int lfd, short ev, void *arg)
 	bufferevent_setcb(c->c_bev, front_readcb, front_writecb,
 	    front_eventcb, c);
 	bufferevent_setwatermark(c->c_bev, EV_READ, 0, 256 * 1024);
+	front_bev_bulk(c->c_bev);
 	front_timeouts(c, front_env->f_conf.header_timeout);
 	front_deadline_start(c);
 	bufferevent_enable(c->c_bev, EV_READ | EV_WRITE);

@@ -20,6 +20,7 @@
 
 #define FRONT_ORIGIN_MAX	256
 #define FRONT_STREAM_HIGH	(1024 * 1024)	/* backpressure mark */
+#define FRONT_IO_MAX		(256 * 1024)	/* one read or write */
 
 enum client_state {
 	CL_HEAD = 0,	/* reading a request head */
@@ -97,6 +98,7 @@ struct client *front_find(uint32_t);
 void	 front_send(uint32_t, const void *, size_t);
 void	 front_read_more(struct client *);
 void	 front_deadline_stop(struct client *);
+void	 front_bev_bulk(struct bufferevent *);
 
 /* front_api.c */
 int	 api_on_request(struct client *, const struct http_request *);

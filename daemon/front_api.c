@@ -549,8 +549,10 @@ api_mp_begin(void *arg, const char *name, const char *filename,
 	}
 	if (name == NULL || strcmp(name, "file") != 0 || c->c_op.op != 0)
 		return 0;
-	if (c->c_fieldlen == 0) {
-		front_error(c, 400, "invalid_request",
+	if (c->c_op.path[0] == '\0') {
+		front_error(c, 400, "invalid_request", "%s",
+		    c->c_fieldlen > 0 ? "path is invalid: it must not "
+		    "contain CR, LF or NUL" :
 		    "path is required and must come before file");
 		return -1;
 	}
@@ -638,7 +640,7 @@ api_mp_end(void *arg)
 		c->c_field_path = 0;
 		if (strlen(c->c_fieldbuf) != c->c_fieldlen ||
 		    jv_path_ok(c->c_fieldbuf, err, sizeof(err)) == -1) {
-			c->c_fieldlen = 0;
+			c->c_op.path[0] = '\0';
 			return 0;
 		}
 		strlcpy(c->c_op.path, c->c_fieldbuf, sizeof(c->c_op.path));
@@ -1020,6 +1022,7 @@ api_op_start(struct client *c, int fd)
 		return;
 	}
 	c->c_state = CL_STREAM;
+	front_bev_bulk(c->c_chan);
 	bufferevent_setcb(c->c_chan, api_chan_read, api_chan_write,
 	    api_chan_event, c);
 	bufferevent_setwatermark(c->c_chan, EV_READ, 0, 2 * DC_MAX_RECORD);
