@@ -236,6 +236,9 @@ worker_op(struct worker *w, struct imsg *im)
 	}
 	if (r.r_duration_ms == 0)
 		r.r_duration_ms = mono_ms() - start;
+	if (r.r_status >= 400 && w->w_be->wb_alive != NULL &&
+	    !w->w_be->wb_alive(w))
+		r.r_session_lost = 1;
 	/* The front may be gone; the parent still needs to hear. */
 	(void)dc_write(chan, DC_RESULT, &r, sizeof(r));
 	close(chan);

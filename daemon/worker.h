@@ -38,6 +38,11 @@ struct worker_backend {
 		    struct dc_result *);
 	void	(*wb_exec)(struct worker *, const struct msg_op *, int,
 		    struct dc_result *);
+	/*
+	 * After a failed operation: 0 when the remote connection broke
+	 * under it and the session must end.  May be NULL.
+	 */
+	int	(*wb_alive)(struct worker *);
 	/* Called when idle; returns seconds until it wants calling again. */
 	int	(*wb_keepalive)(struct worker *);
 	/* Say goodbye to the remote host. */

@@ -98,6 +98,7 @@ struct ftpw {
 	size_t		 fw_calen;
 	int		 fw_sock;	/* w_sock until libcurl has it */
 	int		 fw_ctl;	/* cached control connection or -1 */
+	int		 fw_broken;	/* a transfer died with the server */
 	int		 fw_mlsd;	/* the server lists with MLSD */
 	int		 fw_nolista;	/* the server refused LIST -a */
 	int		 fw_feat;	/* FEAT: 1 sent, 2 in the reply */
@@ -125,6 +126,7 @@ static void	ftpw_upload(struct worker *, const struct msg_op *, int,
 static void	ftpw_exec(struct worker *, const struct msg_op *, int,
 		    struct dc_result *);
 static int	ftpw_keepalive(struct worker *);
+static int	ftpw_alive(struct worker *);
 static void	ftpw_close(struct worker *);
 static size_t	ftpw_write_cb(char *, size_t, size_t, void *);
 static size_t	ftpw_read_cb(char *, size_t, size_t, void *);
@@ -142,6 +144,7 @@ const struct worker_backend worker_ftp_backend = {
 	.wb_download = ftpw_download,
 	.wb_upload = ftpw_upload,
 	.wb_exec = ftpw_exec,
+	.wb_alive = ftpw_alive,
 	.wb_keepalive = ftpw_keepalive,
 	.wb_close = ftpw_close
 };
@@ -614,6 +617,18 @@ ftpw_retryable(struct ftpw *fw, CURLcode rc)
 	    strncmp(fw->fw_reply, "421", 3) == 0);
 }
 
+/*
+ * A server that dies under a transfer ends the session; one that drops
+ * an idle control connection does not (the next operation reconnects).
+ */
+static int
+ftpw_alive(struct worker *w)
+{
+	struct ftpw	*fw = w->w_state;
+
+	return !fw->fw_broken;
+}
+
 /* Did the transfer move anything the client could have seen? */
 static int
 ftpw_moved(const struct ftpw_op *op)
@@ -668,6 +683,10 @@ ftpw_perform(struct ftpw *fw, struct ftpw_op *op)
 		fw->fw_last = mono_ms();
 		if (rc == CURLE_OK)
 			strlcpy(fw->fw_cwd, fw->fw_next, sizeof(fw->fw_cwd));
+		if (rc != CURLE_OK && ftpw_moved(op) &&
+		    op->o_stop != FTPW_S_CHANNEL && (ftpw_retryable(fw, rc) ||
+		    rc == CURLE_PARTIAL_FILE || rc == CURLE_UPLOAD_FAILED))
+			fw->fw_broken = 1;
 		if (rc == CURLE_OK || !ftpw_retryable(fw, rc) || ftpw_moved(op))
 			break;
 		log_debug("retrying on a new connection: %s", fw->fw_err);
