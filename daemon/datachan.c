@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "datachan.h"
+#include "util.h"
 
 /* Write all iovecs; MSG_NOSIGNAL turns a closed peer into EPIPE. */
 static int
@@ -74,22 +75,8 @@ dc_write(int fd, uint32_t kind, const void *buf, size_t len)
 int
 dc_read_hdr(int fd, struct dc_hdr *hdr)
 {
-	unsigned char	*p = (unsigned char *)hdr;
-	size_t		 got = 0;
-	ssize_t		 n;
-
-	while (got < sizeof(*hdr)) {
-		if ((n = read(fd, p + got, sizeof(*hdr) - got)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EPIPE;
-			return -1;
-		}
-		got += n;
-	}
+	if (read_all(fd, hdr, sizeof(*hdr)) == -1)
+		return -1;
 	if (hdr->len > DC_MAX_RECORD) {
 		errno = EBADMSG;
 		return -1;
