@@ -63,6 +63,29 @@ kh_add(const char *file, const char *host, uint16_t port, const char *type,
 	return fclose(f) == EOF ? -1 : 0;
 }
 
+/*
+ * A key type ("ssh-ed25519") and an unpadded base64 SHA-256 fingerprint
+ * as a worker reports them; anything else could forge lines in the file.
+ */
+int
+kh_valid(const char *type, const char *fp)
+{
+	size_t	 i;
+
+	if (type[0] == '\0' || strlen(fp) != 43)
+		return 0;
+	for (i = 0; type[i] != '\0'; i++)
+		if (!islower((unsigned char)type[i]) &&
+		    !isdigit((unsigned char)type[i]) &&
+		    strchr("-.@", type[i]) == NULL)
+			return 0;
+	for (i = 0; fp[i] != '\0'; i++)
+		if (!isalnum((unsigned char)fp[i]) && fp[i] != '+' &&
+		    fp[i] != '/')
+			return 0;
+	return 1;
+}
+
 /* Host names are compared and stored in lower case. */
 static void
 kh_lower(const char *in, char *out, size_t len)

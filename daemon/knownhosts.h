@@ -10,6 +10,7 @@
 
 #include "config.h"
 
+int	kh_valid(const char *, const char *);
 int	kh_check(const char *, enum conf_hostkey_policy, const char *,
 	    uint16_t, const char *, const char *, char *, size_t);
 

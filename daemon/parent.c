@@ -684,7 +684,12 @@ parent_worker_hostkey(struct session *s, struct imsg *im)
 		return;
 	}
 	if (s->s_type == SESS_SSH) {
-		if (hk->type[0] == '\0' || kh_check(env->p_conf.c_known_hosts,
+		if (!kh_valid(hk->type, hk->sha256)) {
+			parent_worker_bad(s, "a malformed host key",
+			    im->hdr.type);
+			return;
+		}
+		if (kh_check(env->p_conf.c_known_hosts,
 		    env->p_conf.c_hostkey_policy, s->s_host, s->s_port,
 		    hk->type, hk->sha256, why, sizeof(why)) == -1) {
 			parent_open_fail(s, 502, "connection_failed", why);
