@@ -4,7 +4,8 @@
 #   make run        install missing packages, then run the daemon in the
 #                   foreground on its built-in defaults
 #   make test       install missing packages, build with ASan and UBSan into
-#                   build/san, run every unit and regress test under kyua
+#                   build/san, run each fuzz target for a few seconds, then
+#                   every unit and regress test under kyua
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX	?= /usr/local
@@ -107,6 +108,7 @@ tests: all $(TEST_BINS)
 
 test: deps setup
 	$(MAKE) BUILD=build/san SAN=1 tests
+	$(MAKE) fuzz-smoke
 	@sh regress/run-tests.sh build/san
 
 # Fuzzing: libFuzzer targets for the parsers of untrusted input, built

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -90,6 +91,48 @@ static const char *
 parent_type_name(enum sess_type t)
 {
 	return t == SESS_SSH ? "ssh" : "ftp";
+}
+
+/* A child's log line; it may not claim more than LOG_ERR. */
+static void
+parent_child_log(const struct msg_log *l)
+{
+	int	 pri = l->pri & 7;
+
+	logit(pri < LOG_ERR ? LOG_ERR : pri, "%s", l->line);
+}
+
+/*
+ * A host name or address as the front validated it: letters, digits,
+ * '.', '-', ':', '_', not starting with '-'.  Checked again here since
+ * it is written to the known hosts file.
+ */
+static int
+parent_host_ok(const char *host)
+{
+	size_t	 i;
+
+	if (host[0] == '\0' || host[0] == '-')
+		return 0;
+	for (i = 0; host[i] != '\0'; i++)
+		if (!isalnum((unsigned char)host[i]) &&
+		    strchr(".-:_", host[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Codes a worker may give for a failed open. */
+static const char *
+parent_open_code(const char *code)
+{
+	static const char *const ok[] = { "auth_failed", "connection_failed",
+	    "timeout", "invalid_request", "not_supported", "internal" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(code, ok[i]) == 0)
+			return ok[i];
+	return "connection_failed";
 }
 
 /* Kill a worker that has not exited after being asked to. */
@@ -213,6 +256,8 @@ parent_worker_bad(struct session *s, const char *why, uint32_t type)
 {
 	log_warnx("session %s: worker %d sent %s (type %u): killing it",
 	    s->s_id, (int)s->s_pid, why, type);
+	if (s->s_has_peer)
+		peer_stop(&s->s_peer);
 	if (s->s_pid > 0)
 		kill(s->s_pid, SIGKILL);
 	if (s->s_state == SESS_CONNECTING)
@@ -345,7 +390,7 @@ parent_req_ssh_open(struct imsg *im)
 	if (!STR_BOUNDED(m->host) || !STR_BOUNDED(m->username) ||
 	    !STR_BOUNDED(m->name) || !STR_BOUNDED(m->password) ||
 	    !STR_BOUNDED(m->private_key) || !STR_BOUNDED(m->passphrase) ||
-	    m->port == 0 || m->port > 65535) {
+	    !parent_host_ok(m->host) || m->port == 0 || m->port > 65535) {
 		parent_error(parent_env->p_front_gen, m->reqid, 400,
 		    "invalid_request", "Invalid request");
 		return;
@@ -377,7 +422,8 @@ parent_req_ftp_open(struct imsg *im)
 
 	if (!STR_BOUNDED(m->host) || !STR_BOUNDED(m->username) ||
 	    !STR_BOUNDED(m->name) || !STR_BOUNDED(m->password) ||
-	    m->port == 0 || m->port > 65535 || m->tls > FTP_TLS_IMPLICIT) {
+	    !parent_host_ok(m->host) || m->port == 0 || m->port > 65535 ||
+	    m->tls > FTP_TLS_IMPLICIT) {
 		parent_error(parent_env->p_front_gen, m->reqid, 400,
 		    "invalid_request", "Invalid request");
 		return;
@@ -604,6 +650,7 @@ parent_front_bad(const char *why, uint32_t type)
 	struct parent	*env = parent_env;
 
 	log_warnx("front sent %s (type %u): restarting it", why, type);
+	peer_stop(&env->p_front);
 	if (env->p_front_pid > 0)
 		kill(env->p_front_pid, SIGKILL);
 }
@@ -625,8 +672,7 @@ parent_dispatch_front(struct peer *p, struct imsg *im)
 	case IMSG_LOG:
 		if (!IMSG_IS(im, struct msg_log) || !STR_BOUNDED(l->line))
 			break;
-		logit(l->pri == LOG_DEBUG ? LOG_DEBUG : l->pri & 7, "%s",
-		    l->line);
+		parent_child_log(l);
 		return;
 	case IMSG_REQ_HEALTH:
 		if (!IMSG_IS(im, struct msg_req))
@@ -760,7 +806,7 @@ parent_dispatch_worker(struct peer *p, struct imsg *im)
 	case IMSG_LOG:
 		if (!IMSG_IS(im, struct msg_log) || !STR_BOUNDED(l->line))
 			break;
-		logit(l->pri & 7, "%s", l->line);
+		parent_child_log(l);
 		return;
 	case IMSG_W_HOSTKEY:
 		if (!IMSG_IS(im, struct msg_w_hostkey) ||
@@ -780,7 +826,8 @@ parent_dispatch_worker(struct peer *p, struct imsg *im)
 		    !STR_BOUNDED(e->message) || e->status < 400 ||
 		    e->status > 599)
 			break;
-		parent_open_fail(s, e->status, e->code, e->message);
+		parent_open_fail(s, e->status, parent_open_code(e->code),
+		    e->message);
 		return;
 	case IMSG_W_OP_DONE:
 		if (!IMSG_IS(im, struct msg_w_done))

@@ -138,6 +138,16 @@ peer_init(struct peer *p, int fd, const char *name, peer_dispatch_t dispatch,
 	return 0;
 }
 
+/* Stop reading a misbehaving peer: nothing more it sent is handled. */
+void
+peer_stop(struct peer *p)
+{
+	if (p->p_dead)
+		return;
+	p->p_dead = 1;
+	event_del(p->p_ev);
+}
+
 /* Queue a message to the peer; it is written when the socket allows. */
 int
 peer_compose(struct peer *p, uint32_t type, uint32_t peerid, int fd,

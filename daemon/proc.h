@@ -39,6 +39,7 @@ int	 peer_init(struct peer *, int, const char *, peer_dispatch_t,
 int	 peer_compose(struct peer *, uint32_t, uint32_t, int, const void *,
 	    size_t);
 void	 peer_free(struct peer *);
+void	 peer_stop(struct peer *);
 pid_t	 proc_spawn(const char *, const int *, int, int, int, int *);
 void	 proc_child_setup(void);
 int	 proc_child_recv(struct imsgbuf *, struct imsg *, uint32_t, size_t);
