@@ -23,6 +23,7 @@ make -s all >/dev/null || { echo "transfer: make failed" >&2; exit 1; }
 
 . "$top/regress/lib/common.sh"
 . "$top/regress/lib/sshd.sh"
+. "$top/regress/bench/lib.sh"
 ca_standalone "$top/build" "$top"
 
 tmp=$(mktemp -d /tmp/ca-bench-transfer.XXXXXX) || exit 1
@@ -49,50 +50,6 @@ mbps()
 {
 	awk -v b="$1" -v ms="$2" \
 	    'BEGIN { if (ms <= 0) ms = 1; printf "%.1f", b / 1e6 / (ms / 1e3) }'
-}
-
-# Print $1 / $2 with two decimals.
-ratio()
-{
-	awk -v a="$1" -v b="$2" \
-	    'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'
-}
-
-# Print the sum of VmRSS in kB over the daemon and its children.
-rss_total()
-{
-	_t=0
-	for _p in $CA_PID $(pgrep -P "$CA_PID" 2>/dev/null); do
-		_k=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$_p/status" \
-		    2>/dev/null)
-		_t=$((_t + ${_k:-0}))
-	done
-	echo $_t
-}
-
-# Sample rss_total every 0.2 s into $W/rss.$1 until $W/rss.stop exists.
-rss_sampler()
-{
-	rm -f "$W/rss.stop"
-	(
-		_n=0
-		while [ ! -e "$W/rss.stop" ] && [ $_n -lt 18000 ]; do
-			rss_total
-			sleep 0.2
-			_n=$((_n + 1))
-		done
-	) >"$W/rss.$1" &
-	RSS_PID=$!
-}
-
-# Stop the sampler and print the growth in MiB of the maximum over the
-# baseline $2 for sample set $1.
-rss_growth()
-{
-	touch "$W/rss.stop"
-	wait "$RSS_PID" 2>/dev/null
-	awk -v base="$2" '$1 > max { max = $1 }
-	    END { printf "%.1f", (max - base) / 1024 }' "$W/rss.$1"
 }
 
 # Print p50 and p99 in ms of the numbers (seconds) in file $1.

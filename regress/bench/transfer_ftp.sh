@@ -27,6 +27,7 @@ make -s all >/dev/null || { echo "transfer_ftp: make failed" >&2; exit 1; }
 
 . "$top/regress/lib/common.sh"
 . "$top/regress/lib/ftpd.sh"
+. "$top/regress/bench/lib.sh"
 ca_standalone "$top/build" "$top"
 
 tmp=$(mktemp -d /tmp/ca-bench-ftp.XXXXXX) || exit 1
@@ -52,13 +53,6 @@ mbps()
 {
 	awk -v b="$1" -v ms="$2" \
 	    'BEGIN { if (ms <= 0) ms = 1; printf "%.1f", b / 1e6 / (ms / 1e3) }'
-}
-
-# Print $1 / $2 with two decimals.
-ratio()
-{
-	awk -v a="$1" -v b="$2" \
-	    'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'
 }
 
 # Print "met" when $1 >= $2, else "NOT met".
@@ -88,42 +82,6 @@ largest()
 	printf '%s\n' "$@" | sort -g | tail -n 1
 }
 
-# Print the sum of VmRSS in kB over the daemon and its children.
-rss_total()
-{
-	_t=0
-	for _p in $CA_PID $(pgrep -P "$CA_PID" 2>/dev/null); do
-		_k=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$_p/status" \
-		    2>/dev/null)
-		_t=$((_t + ${_k:-0}))
-	done
-	echo $_t
-}
-
-# Sample rss_total every 0.2 s into $W/rss until $W/rss.stop exists.
-rss_sampler()
-{
-	rm -f "$W/rss.stop"
-	(
-		_n=0
-		while [ ! -e "$W/rss.stop" ] && [ $_n -lt 18000 ]; do
-			rss_total
-			sleep 0.2
-			_n=$((_n + 1))
-		done
-	) >"$W/rss" &
-	RSS_PID=$!
-}
-
-# Stop the sampler; print the growth in MiB of the maximum over $1 kB.
-rss_growth()
-{
-	touch "$W/rss.stop"
-	wait "$RSS_PID" 2>/dev/null
-	awk -v base="$1" 'BEGIN { max = base } $1 > max { max = $1 }
-	    END { printf "%.1f", (max - base) / 1024 }' "$W/rss"
-}
-
 # Fail unless files $1 and $2 have the same bytes.
 same()
 {
@@ -149,10 +107,10 @@ through_ca()
 	_i=0
 	while [ $_i -lt "$runs" ]; do
 		_base=$(rss_total)
-		rss_sampler
+		rss_sampler run
 		_ms=$(timed "$1")
 		[ -n "$_ms" ] || atf_fail "failed: $1"
-		_gr="$_gr $(rss_growth "$_base")"
+		_gr="$_gr $(rss_growth run "$_base")"
 		sh -c "$2" || atf_fail "check failed: $2"
 		sh -c "$3"
 		_sp="$_sp $(mbps "$SIZE" "$_ms")"
