@@ -111,15 +111,17 @@ ca_port_busy()
 	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
 }
 
-# Print a free TCP port in 10000..19999: below the ephemeral range and
-# away from the ports sshd.sh picks (20000..29999).
+# Print a free TCP port in $1..$1+9999 (default 10000), trying up to 50
+# from a random start.  The daemon takes 10000..19999, the server
+# fixtures 20000..29999: all below the kernel's ephemeral range.
 ca_free_port()
 {
-	_p=$((10000 + $(_ca_random)))
+	_first=${1:-10000}
+	_p=$((_first + $(_ca_random)))
 	_n=0
 	while [ $_n -lt 50 ]; do
-		if [ $_p -gt 19999 ]; then
-			_p=10000
+		if [ $_p -gt $((_first + 9999)) ]; then
+			_p=$_first
 		fi
 		if ! ca_port_busy $_p; then
 			echo $_p

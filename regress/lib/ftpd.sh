@@ -1,6 +1,6 @@
 # A private vsftpd on loopback for the regress tests.
 #
-# Sourced by atf-sh test programs (and by benchmarks):
+# Sourced, after lib/common.sh, by atf-sh test programs and benchmarks:
 #
 #	. "$(atf_get_srcdir)/lib/ftpd.sh"
 #	ftpd_start "$PWD/ftpd" || atf_fail "vsftpd did not start"
@@ -43,29 +43,6 @@ _ftpd_skip()
 		atf_skip "$1"
 	fi
 	echo "ftpd.sh: skipped: $1" >&2
-	return 1
-}
-
-# True when something listens on TCP port $1.
-_ftpd_listening()
-{
-	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
-}
-
-# Print a free port in 20000..29999 (below the ephemeral range), trying
-# up to 50 from a random start.
-_ftpd_free_port()
-{
-	_fp=$(od -An -N2 -tu2 /dev/urandom | awk '{ print 20000 + $1 % 9950 }')
-	_fn=0
-	while [ $_fn -lt 50 ]; do
-		if ! _ftpd_listening $_fp; then
-			echo $_fp
-			return 0
-		fi
-		_fp=$((_fp + 1))
-		_fn=$((_fn + 1))
-	done
 	return 1
 }
 
@@ -175,7 +152,7 @@ _ftpd_wait()
 	_fn=0
 	while [ $_fn -lt 100 ]; do
 		kill -0 "$1" 2>/dev/null || return 1
-		_ftpd_listening "$2" && return 0
+		ca_port_busy "$2" && return 0
 		sleep 0.1
 		_fn=$((_fn + 1))
 	done
@@ -229,7 +206,7 @@ ftpd_start()
 	_ftry=0
 	while [ $_ftry -lt 5 ]; do
 		_ftry=$((_ftry + 1))
-		FTPD_PORT=$(_ftpd_free_port) || continue
+		FTPD_PORT=$(ca_free_port 20000) || continue
 		_ftpd_config "$FTPD_DIR" "$FTPD_PORT" "$FTPD_TLS" || return 1
 		# vsftpd reports start-up errors on fd 0.
 		"$FTPD_BIN" "$FTPD_DIR/vsftpd.conf" 0>>"$FTPD_DIR/startup.log" \

@@ -1,6 +1,6 @@
 # A private OpenSSH sshd on loopback for the regress tests.
 #
-# Sourced by atf-sh test programs (and by benchmarks):
+# Sourced, after lib/common.sh, by atf-sh test programs and benchmarks:
 #
 #	. "$(atf_get_srcdir)/lib/sshd.sh"
 #	sshd_start "$PWD/sshd" || atf_fail "sshd did not start"
@@ -34,35 +34,6 @@ _sshd_skip()
 		atf_skip "$1"
 	fi
 	echo "sshd.sh: skipped: $1" >&2
-	return 1
-}
-
-# Print a pseudo-random number in 0..9999.
-_sshd_random()
-{
-	od -An -N2 -tu2 /dev/urandom | awk '{ print $1 % 10000 }'
-}
-
-# True when something listens on TCP port $1 of any address.
-_sshd_port_busy()
-{
-	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
-}
-
-# Print a free loopback port, trying up to 50 from a random base below
-# the kernel's ephemeral range, where outgoing connections take theirs.
-_sshd_free_port()
-{
-	_p=$((20000 + $(_sshd_random)))
-	_n=0
-	while [ $_n -lt 50 ]; do
-		if ! _sshd_port_busy $_p; then
-			echo $_p
-			return 0
-		fi
-		_p=$((_p + 1))
-		_n=$((_n + 1))
-	done
 	return 1
 }
 
@@ -130,7 +101,7 @@ _sshd_wait()
 {
 	_n=0
 	while [ $_n -lt 100 ]; do
-		if [ -s "$1/sshd.pid" ] && _sshd_port_busy $2; then
+		if [ -s "$1/sshd.pid" ] && ca_port_busy $2; then
 			return 0
 		fi
 		sleep 0.1
@@ -161,7 +132,7 @@ sshd_start()
 	_try=0
 	while [ $_try -lt 5 ]; do
 		_try=$((_try + 1))
-		SSHD_PORT=$(_sshd_free_port) || continue
+		SSHD_PORT=$(ca_free_port 20000) || continue
 		_sshd_config "$SSHD_DIR" "$SSHD_PORT" "$2"
 		rm -f "$SSHD_DIR/sshd.pid"
 		"$SSHD_BIN" -f "$SSHD_DIR/sshd_config" \
