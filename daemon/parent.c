@@ -380,6 +380,34 @@ parent_open_begin(uint32_t reqid, enum sess_type type, const char *host,
 	return s;
 }
 
+/*
+ * Move the credentials of an open request into a worker's login message,
+ * wiping them from the request.  NULL (answered 500) when out of memory.
+ */
+static struct msg_w_auth *
+parent_auth_take(uint32_t reqid, const char *user, char *pass, char *key,
+    size_t keylen, char *pp)
+{
+	struct msg_w_auth	*a;
+
+	if ((a = calloc(1, sizeof(*a))) != NULL) {
+		strlcpy(a->username, user, sizeof(a->username));
+		strlcpy(a->password, pass, sizeof(a->password));
+		if (key != NULL)
+			strlcpy(a->private_key, key, sizeof(a->private_key));
+		if (pp != NULL)
+			strlcpy(a->passphrase, pp, sizeof(a->passphrase));
+	} else
+		parent_error(parent_env->p_front_gen, reqid, 500, "internal",
+		    "Out of memory");
+	explicit_bzero(pass, P_PASS_LEN);
+	if (key != NULL)
+		explicit_bzero(key, keylen);
+	if (pp != NULL)
+		explicit_bzero(pp, P_PASS_LEN);
+	return a;
+}
+
 static void
 parent_req_ssh_open(struct imsg *im)
 {
@@ -395,15 +423,9 @@ parent_req_ssh_open(struct imsg *im)
 		    "invalid_request", "Invalid request");
 		return;
 	}
-	if ((a = calloc(1, sizeof(*a))) == NULL)
+	if ((a = parent_auth_take(m->reqid, m->username, m->password,
+	    m->private_key, sizeof(m->private_key), m->passphrase)) == NULL)
 		return;
-	strlcpy(a->username, m->username, sizeof(a->username));
-	strlcpy(a->password, m->password, sizeof(a->password));
-	strlcpy(a->private_key, m->private_key, sizeof(a->private_key));
-	strlcpy(a->passphrase, m->passphrase, sizeof(a->passphrase));
-	explicit_bzero(m->password, sizeof(m->password));
-	explicit_bzero(m->private_key, sizeof(m->private_key));
-	explicit_bzero(m->passphrase, sizeof(m->passphrase));
 	if ((s = parent_open_begin(m->reqid, SESS_SSH, m->host, m->port,
 	    m->username, m->name, m->timeout)) == NULL) {
 		freezero(a, sizeof(*a));
@@ -434,11 +456,9 @@ parent_req_ftp_open(struct imsg *im)
 		    "insecure FTPS is not allowed by the configuration");
 		return;
 	}
-	if ((a = calloc(1, sizeof(*a))) == NULL)
+	if ((a = parent_auth_take(m->reqid, m->username, m->password, NULL,
+	    0, NULL)) == NULL)
 		return;
-	strlcpy(a->username, m->username, sizeof(a->username));
-	strlcpy(a->password, m->password, sizeof(a->password));
-	explicit_bzero(m->password, sizeof(m->password));
 	if ((s = parent_open_begin(m->reqid, SESS_FTP, m->host, m->port,
 	    m->username, m->name, m->timeout)) == NULL) {
 		freezero(a, sizeof(*a));
