@@ -42,6 +42,7 @@ DAEMON_SRCS = daemon/coreastrad.c daemon/proc.c daemon/parent.c daemon/session.c
 	      daemon/front.c daemon/front_api.c daemon/http.c \
 	      daemon/multipart.c daemon/json.c \
 	      daemon/worker.c daemon/worker_ssh.c daemon/worker_ftp.c \
+	      daemon/spawner.c \
 	      daemon/ftplist.c daemon/datachan.c daemon/sandbox.c
 CTL_SRCS    = ctl/coreastractl.c
 
@@ -163,7 +164,8 @@ $(FUZZ_BINS): $(FUZZ_BUILD)/%: $(FUZZ_BUILD)/tests/fuzz/%.o \
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
 fuzz: deps $(FUZZ_BINS)
-	@FUZZ_RUNS=$(FUZZ_RUNS) sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@FUZZ_RUNS=$(FUZZ_RUNS) sh tests/fuzz/run.sh $(FUZZ_BUILD) \
+	    $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-smoke: deps $(FUZZ_BINS)
 	@sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS) \

@@ -55,6 +55,7 @@ struct conf {
 	/* privilege separation */
 	char		 c_user[CONF_NAME_MAX];	/* "_coreastra" */
 	char		 c_chroot[PATH_MAX];	/* "/var/empty" */
+	int		 c_worker_exec;		/* exec each worker, 0 */
 
 	/* control socket */
 	char		 c_control_socket[PATH_MAX];

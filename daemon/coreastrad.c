@@ -54,7 +54,9 @@ main_child(const char *role, int foreground, int verbose)
 	if (strcmp(role, "front") == 0)
 		front_main();
 	if (strcmp(role, "ssh") == 0 || strcmp(role, "ftp") == 0)
-		worker_main(PROC_FD_PARENT, role);
+		worker_main(role, 0);
+	if (strcmp(role, "spawner") == 0)
+		spawner_main();
 	fatalx("unknown role %s", role);
 }
 

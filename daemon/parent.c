@@ -5,6 +5,7 @@
  * channel, expires idle sessions, and reaps children.
  */
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -204,6 +205,11 @@ parent_sess_close(struct session *s, const char *reason)
 	}
 	s->s_state = SESS_DEAD;
 	sess_unlink(s);
+	if (s->s_spawn != NULL) {
+		/* The spawner's answer finds no session and kills it. */
+		s->s_spawn->sr_sess = NULL;
+		s->s_spawn = NULL;
+	}
 	if (s->s_pid <= 0) {
 		if (s->s_has_peer)
 			peer_free(&s->s_peer);
@@ -267,12 +273,188 @@ parent_worker_bad(struct session *s, const char *why, uint32_t type)
 		parent_sess_close(s, "worker protocol violation");
 }
 
-/* The connection is up: exec a worker for it and start the protocol. */
+/* The worker runs: say how to sandbox itself and what to connect. */
+static void
+parent_worker_begin(struct session *s, const struct msg_w_start *st)
+{
+	struct parent		*env = parent_env;
+	struct msg_sandbox	 sb;
+
+	memset(&sb, 0, sizeof(sb));
+	strlcpy(sb.user, env->p_conf.c_user, sizeof(sb.user));
+	strlcpy(sb.chroot, env->p_conf.c_chroot, sizeof(sb.chroot));
+	peer_compose(&s->s_peer, IMSG_SANDBOX, 0, -1, &sb, sizeof(sb));
+	peer_compose(&s->s_peer, IMSG_W_START, 0, -1, st, sizeof(*st));
+}
+
+static void
+parent_spawner_closed(struct peer *p, const char *why)
+{
+	(void)p;
+	log_debug("spawner channel: %s", why);
+	if (parent_env->p_spawner_pid > 0)
+		kill(parent_env->p_spawner_pid, SIGKILL);
+}
+
+static int
+parent_spawner_start(void)
+{
+	struct parent	*env = parent_env;
+	int		 chan;
+
+	env->p_spawner_pid = proc_spawn("spawner", NULL, 0, env->p_foreground,
+	    env->p_verbose, &chan);
+	if (env->p_spawner_pid == -1)
+		return -1;
+	if (peer_init(&env->p_spawner, chan, "spawner",
+	    parent_dispatch_spawner, parent_spawner_closed, NULL) == -1) {
+		close(chan);
+		kill(env->p_spawner_pid, SIGKILL);
+		return -1;
+	}
+	env->p_spawner_up = 1;
+	log_debug("spawner started, pid %d", (int)env->p_spawner_pid);
+	return 0;
+}
+
+/* The spawner is gone: every worker still asked for fails to start. */
+static void
+parent_spawner_lost(void)
+{
+	struct parent		*env = parent_env;
+	struct spawn_req	*sr;
+	struct session		*s;
+
+	if (env->p_spawner_up)
+		peer_free(&env->p_spawner);
+	env->p_spawner_up = 0;
+	env->p_spawner_pid = -1;
+	while ((sr = TAILQ_FIRST(&env->p_spawning)) != NULL) {
+		TAILQ_REMOVE(&env->p_spawning, sr, sr_entry);
+		if ((s = sr->sr_sess) != NULL) {
+			s->s_spawn = NULL;
+			parent_open_fail(s, 500, "internal",
+			    "Connection failed: cannot start worker");
+		}
+		free(sr);
+	}
+}
+
+/*
+ * Ask the spawner for a worker on descriptors fds[] (the remote socket,
+ * the CA bundle); they are passed on and closed here.
+ */
+static int
+parent_spawner_ask(struct session *s, int *fds, int nfds,
+    const struct msg_w_start *st)
+{
+	struct parent		*env = parent_env;
+	struct spawn_req	*sr;
+	struct msg_spawn	 m;
+	int			 sv[2], i, rv = 0;
+
+	if ((sr = calloc(1, sizeof(*sr))) == NULL)
+		goto fail;
+	if ((!env->p_spawner_up && parent_spawner_start() == -1) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		goto fail;
+	if (peer_init(&s->s_peer, sv[0], "worker", parent_dispatch_worker,
+	    parent_worker_closed, s) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		goto fail;
+	}
+	s->s_has_peer = 1;
+	memset(&m, 0, sizeof(m));
+	m.type = s->s_type;
+	m.nfds = nfds + 1;
+	/* Queued messages own their descriptors, failed or not. */
+	rv |= peer_compose(&env->p_spawner, IMSG_SPAWN_FD, 0, sv[1], NULL, 0);
+	for (i = 0; i < nfds; i++) {
+		rv |= peer_compose(&env->p_spawner, IMSG_SPAWN_FD, 0, fds[i],
+		    NULL, 0);
+		fds[i] = -1;
+	}
+	rv |= peer_compose(&env->p_spawner, IMSG_SPAWN, 0, -1, &m, sizeof(m));
+	if (rv != 0) {
+		/* The spawner's channel failed; it is killed and reaped. */
+		free(sr);
+		return -1;
+	}
+	sr->sr_sess = s;
+	sr->sr_start = *st;
+	s->s_spawn = sr;
+	TAILQ_INSERT_TAIL(&env->p_spawning, sr, sr_entry);
+	return 0;
+ fail:
+	free(sr);
+	for (i = 0; i < nfds; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	return -1;
+}
+
+/* The spawner's answer to the oldest request. */
+void
+parent_dispatch_spawner(struct peer *p, struct imsg *im)
+{
+	struct parent		*env = parent_env;
+	struct msg_log		*l = im->data;
+	struct msg_spawned	*m = im->data;
+	struct spawn_req	*sr;
+	struct session		*s;
+	siginfo_t		 si;
+
+	(void)p;
+	if (im->fd != -1)
+		goto bad;
+	if (im->hdr.type == IMSG_LOG && IMSG_IS(im, struct msg_log) &&
+	    STR_BOUNDED(l->line)) {
+		parent_child_log(l);
+		return;
+	}
+	if (im->hdr.type != IMSG_SPAWNED || !IMSG_IS(im, struct msg_spawned) ||
+	    (sr = TAILQ_FIRST(&env->p_spawning)) == NULL)
+		goto bad;
+	TAILQ_REMOVE(&env->p_spawning, sr, sr_entry);
+	s = sr->sr_sess;
+	/* Only a child of ours: it may have died and been reaped already. */
+	memset(&si, 0, sizeof(si));
+	if (m->pid > 1 && waitid(P_PID, m->pid, &si, WEXITED | WNOHANG |
+	    WNOWAIT) == -1)
+		m->pid = -1;
+	if (s == NULL) {
+		if (m->pid > 1)
+			kill(m->pid, SIGKILL);
+	} else if (m->pid <= 1) {
+		s->s_spawn = NULL;
+		log_warnx("session %s: spawner: %s", s->s_id, m->error > 0 ?
+		    strerror(m->error) : "worker ended at once");
+		parent_open_fail(s, 500, "internal",
+		    "Connection failed: cannot start worker");
+	} else {
+		s->s_spawn = NULL;
+		s->s_pid = m->pid;
+		parent_worker_begin(s, &sr->sr_start);
+	}
+	free(sr);
+	return;
+ bad:
+	log_warnx("spawner %d sent an unexpected message (type %u): "
+	    "killing it", (int)env->p_spawner_pid, im->hdr.type);
+	peer_stop(&env->p_spawner);
+	if (env->p_spawner_pid > 0)
+		kill(env->p_spawner_pid, SIGKILL);
+}
+
+/*
+ * The connection is up: start a worker for it, forked by the spawner
+ * or exec'd here, and start the protocol.
+ */
 static void
 parent_worker_spawn(struct session *s, int fd, const char *addr)
 {
 	struct parent		*env = parent_env;
-	struct msg_sandbox	 sb;
 	struct msg_w_start	 st;
 	int			 fds[2], nfds = 1, chan, cafd = -1;
 
@@ -288,6 +470,26 @@ parent_worker_spawn(struct session *s, int fd, const char *addr)
 		}
 		fds[nfds++] = cafd;
 	}
+	memset(&st, 0, sizeof(st));
+	st.type = s->s_type;
+	st.port = s->s_port;
+	st.timeout = env->p_conf.c_connect_timeout;
+	st.keepalive = env->p_conf.c_keepalive;
+	st.tls = s->s_tls;
+	st.passive = s->s_passive;
+	st.insecure = s->s_insecure;
+	strlcpy(st.id, s->s_id, sizeof(st.id));
+	strlcpy(st.host, s->s_host, sizeof(st.host));
+	strlcpy(st.addr, addr, sizeof(st.addr));
+
+	if (!env->p_conf.c_worker_exec) {
+		if (parent_spawner_ask(s, fds, nfds, &st) == -1) {
+			log_warn("ask the spawner for a worker");
+			parent_open_fail(s, 500, "internal",
+			    "Connection failed: cannot start worker");
+		}
+		return;
+	}
 	s->s_pid = proc_spawn(parent_type_name(s->s_type), fds, nfds,
 	    env->p_foreground, env->p_verbose, &chan);
 	close(fd);
@@ -301,23 +503,7 @@ parent_worker_spawn(struct session *s, int fd, const char *addr)
 		return;
 	}
 	s->s_has_peer = 1;
-
-	memset(&sb, 0, sizeof(sb));
-	strlcpy(sb.user, env->p_conf.c_user, sizeof(sb.user));
-	strlcpy(sb.chroot, env->p_conf.c_chroot, sizeof(sb.chroot));
-	memset(&st, 0, sizeof(st));
-	st.type = s->s_type;
-	st.port = s->s_port;
-	st.timeout = env->p_conf.c_connect_timeout;
-	st.keepalive = env->p_conf.c_keepalive;
-	st.tls = s->s_tls;
-	st.passive = s->s_passive;
-	st.insecure = s->s_insecure;
-	strlcpy(st.id, s->s_id, sizeof(st.id));
-	strlcpy(st.host, s->s_host, sizeof(st.host));
-	strlcpy(st.addr, addr, sizeof(st.addr));
-	peer_compose(&s->s_peer, IMSG_SANDBOX, 0, -1, &sb, sizeof(sb));
-	peer_compose(&s->s_peer, IMSG_W_START, 0, -1, &st, sizeof(st));
+	parent_worker_begin(s, &st);
 }
 
 static void
@@ -944,6 +1130,13 @@ parent_reaped(pid_t pid, int status)
 			evtimer_add(env->p_front_timer, &tv);
 		return;
 	}
+	if (pid == env->p_spawner_pid) {
+		if (!env->p_exiting)
+			log_warnx("spawner %d %s: a new one starts when a "
+			    "worker is needed", (int)pid, how);
+		parent_spawner_lost();
+		return;
+	}
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
 		env->p_stats.deaths_sandbox++;
 	else if (WIFSIGNALED(status))
@@ -998,7 +1191,7 @@ parent_children_left(void)
 	struct parent	*env = parent_env;
 	struct session	*s;
 
-	if (env->p_front_pid > 0)
+	if (env->p_front_pid > 0 || env->p_spawner_pid > 0)
 		return 1;
 	TAILQ_FOREACH(s, &env->p_dying, s_dying)
 		if (s->s_pid > 0)
@@ -1015,6 +1208,8 @@ parent_kill_all(int sig)
 
 	if (env->p_front_pid > 0)
 		kill(env->p_front_pid, sig);
+	if (env->p_spawner_pid > 0)
+		kill(env->p_spawner_pid, sig);
 	TAILQ_FOREACH(s, &env->p_dying, s_dying)
 		if (s->s_pid > 0)
 			kill(s->s_pid, sig);
@@ -1042,6 +1237,8 @@ parent_shutdown(void)
 			(void)imsg_flush(&s->s_peer.p_ib);
 	if (env->p_front_pid > 0)
 		kill(env->p_front_pid, SIGTERM);
+	if (env->p_spawner_pid > 0)
+		kill(env->p_spawner_pid, SIGTERM);
 	for (i = 0; i < 50 && parent_children_left(); i++) {
 		usleep(20000);
 		parent_sigchld();
@@ -1196,6 +1393,9 @@ parent_set_verbose(int level)
 	if (env->p_front_up)
 		peer_compose(&env->p_front, IMSG_LOG_VERBOSE, 0, -1, &m,
 		    sizeof(m));
+	if (env->p_spawner_up)
+		peer_compose(&env->p_spawner, IMSG_LOG_VERBOSE, 0, -1, &m,
+		    sizeof(m));
 	RB_FOREACH(s, sess_tree, &sess_all)
 		if (s->s_has_peer && !s->s_peer.p_dead)
 			peer_compose(&s->s_peer, IMSG_LOG_VERBOSE, 0, -1, &m,
@@ -1220,6 +1420,11 @@ parent_main(struct parent *env)
 
 	parent_env = env;
 	TAILQ_INIT(&env->p_dying);
+	TAILQ_INIT(&env->p_spawning);
+	env->p_spawner_pid = -1;
+	/* Workers the spawner forks are orphaned into our care. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		fatal("prctl PR_SET_CHILD_SUBREAPER");
 	conf_set_reporter(parent_conf_report);
 	env->p_started = time(NULL);
 	if ((proc_base = event_base_new()) == NULL)

@@ -32,10 +32,23 @@ struct parent {
 	uint32_t	 p_front_gen;
 	struct event	*p_front_timer;
 
+	/* the spawner, started when the first worker is needed */
+	pid_t		 p_spawner_pid;
+	struct peer	 p_spawner;
+	int		 p_spawner_up;
+	TAILQ_HEAD(, spawn_req) p_spawning;	/* in the order asked */
+
 	struct event	*p_sweep;
 	int		 p_exiting;
 	struct msg_stats p_stats;
 	TAILQ_HEAD(, session) p_dying;
+};
+
+/* A worker the spawner is asked for; the session may go meanwhile. */
+struct spawn_req {
+	TAILQ_ENTRY(spawn_req)	 sr_entry;
+	struct session		*sr_sess;	/* NULL once it closed */
+	struct msg_w_start	 sr_start;	/* sent once it runs */
 };
 
 extern struct parent	*parent_env;
@@ -50,6 +63,7 @@ void	 parent_set_verbose(int);
 /* exported for the fuzz harness */
 void	 parent_dispatch_front(struct peer *, struct imsg *);
 void	 parent_dispatch_worker(struct peer *, struct imsg *);
+void	 parent_dispatch_spawner(struct peer *, struct imsg *);
 
 /* control.c */
 int	 control_init(const char *, const char *);

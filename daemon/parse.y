@@ -96,9 +96,9 @@ static void	 parse_origin(char *);
 }
 
 %token	ACCEPTNEW ALLOW BODY CA CHROOT CLIENTS COMMAND CONNECT CONTROL CORS
-%token	DENY FILEKW FTPS GROUP HEADER HOST HOSTS IDLE INSECURE KEEPALIVE KEY
-%token	KNOWN LISTEN MAX NONE OFF ON ORIGIN OUTPUT POLICY PORT SESSIONS SIZE
-%token	SOCKET SSH STRICT TIMEOUT USER
+%token	DENY EXEC FILEKW FORK FTPS GROUP HEADER HOST HOSTS IDLE INSECURE
+%token	KEEPALIVE KEY KNOWN LISTEN MAX NONE OFF ON ORIGIN OUTPUT POLICY PORT
+%token	SESSIONS SIZE SOCKET SSH STRICT TIMEOUT USER WORKERS
 %token	ERROR
 %token	<string>	STRING
 %token	<number>	NUMBER
@@ -222,6 +222,8 @@ main		: LISTEN ON STRING portopt	{ parse_listen($3, $4); }
 			parse_path(ps.ps_conf->c_chroot,
 			    sizeof(ps.ps_conf->c_chroot), "chroot", $2);
 		}
+		| WORKERS FORK		{ ps.ps_conf->c_worker_exec = 0; }
+		| WORKERS EXEC		{ ps.ps_conf->c_worker_exec = 1; }
 		| CONTROL SOCKET STRING {
 			parse_path(ps.ps_conf->c_control_socket,
 			    PARSE_SUN_PATH_MAX, "control socket", $3);
@@ -271,7 +273,9 @@ static const struct parse_keyword parse_keywords[] = {
 	{ "control",	CONTROL },
 	{ "cors",	CORS },
 	{ "deny",	DENY },
+	{ "exec",	EXEC },
 	{ "file",	FILEKW },
+	{ "fork",	FORK },
 	{ "ftps",	FTPS },
 	{ "group",	GROUP },
 	{ "header",	HEADER },
@@ -298,6 +302,7 @@ static const struct parse_keyword parse_keywords[] = {
 	{ "strict",	STRICT },
 	{ "timeout",	TIMEOUT },
 	{ "user",	USER },
+	{ "workers",	WORKERS },
 };
 
 static void	(*conf_reporter)(const char *);
@@ -1170,6 +1175,7 @@ conf_print(FILE *fp, const struct conf *c)
 	fputc('\n', fp);
 	conf_print_str(fp, "user", c->c_user);
 	conf_print_str(fp, "chroot", c->c_chroot);
+	fprintf(fp, "workers %s\n", c->c_worker_exec ? "exec" : "fork");
 	conf_print_str(fp, "control socket", c->c_control_socket);
 	conf_print_str(fp, "control group", c->c_control_group);
 

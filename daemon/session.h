@@ -51,6 +51,7 @@ struct session {
 	void		*s_auth;	/* credentials until sent, wiped */
 
 	/* the worker */
+	struct spawn_req *s_spawn;	/* asked of the spawner, no pid yet */
 	pid_t		 s_pid;
 	struct peer	 s_peer;
 	int		 s_has_peer;

@@ -142,16 +142,14 @@ worker_expect(struct imsg *im, uint32_t type, size_t len)
 		fatalx("unexpected message %u from parent", im->hdr.type);
 }
 
+/* Enter the sandbox the parent described (the IMSG_SANDBOX im). */
 static void
-worker_sandbox(struct worker *w, const char *role)
+worker_sandbox(struct imsg *im, const char *role)
 {
 	struct sandbox_conf	 sc;
-	struct msg_sandbox	*sb;
-	struct imsg		 im;
+	struct msg_sandbox	*sb = im->data;
 	int			 i;
 
-	worker_expect(&im, IMSG_SANDBOX, sizeof(struct msg_sandbox));
-	sb = im.data;
 	if (!STR_BOUNDED(sb->user) || !STR_BOUNDED(sb->chroot) ||
 	    sb->nports > 4)
 		fatalx("bad sandbox message");
@@ -165,8 +163,7 @@ worker_sandbox(struct worker *w, const char *role)
 	sc.sc_nports = sb->nports;
 	sandbox_enter(strcmp(role, "ssh") == 0 ? SANDBOX_SSH : SANDBOX_FTP,
 	    &sc);
-	imsg_free(&im);
-	(void)w;
+	imsg_free(im);
 }
 
 /* Handshake, host key, login: the session is ready or we exit. */
@@ -293,31 +290,67 @@ worker_loop(struct worker *w)
 	}
 }
 
-void
-worker_main(int fd, const char *role)
+/*
+ * Library set-up for both backends.  The spawner calls this once, so
+ * that what it allocates and relocates is shared by every worker it
+ * forks; OpenSSL reseeds its generators in each child by itself.
+ */
+static void
+worker_ossl_wipe(void)
 {
-	static struct worker	 w;
-	char			 name[32];
-
 	/* Before anything allocates through OpenSSL. */
 	if (!CRYPTO_set_mem_functions(worker_ossl_malloc, worker_ossl_realloc,
 	    worker_ossl_free))
 		log_warnx("cannot wipe OpenSSL's memory: it allocated early");
-	proc_child_setup();
-	if (imsgbuf_init(&worker_ib, fd) == -1)
+}
+
+void
+worker_preload(void)
+{
+	worker_ossl_wipe();
+	if (worker_ssh_backend.wb_global() == -1 ||
+	    worker_ftp_backend.wb_global() == -1)
+		fatalx("library initialisation failed");
+}
+
+/*
+ * A worker on descriptors 3 (parent), 4 (remote) and maybe 5 (CA).
+ * parent is 0 in an exec'd worker.  A worker the spawner forked gets
+ * the daemon's pid: it is orphaned into the daemon's care on its way,
+ * so it ties its life to the daemon only once the parent writes to it,
+ * which the parent does after the spawner has reported it.
+ */
+void
+worker_main(const char *role, pid_t parent)
+{
+	static struct worker	 w;
+	struct imsg		 sb;
+	char			 name[32];
+
+	if (parent == 0) {
+		worker_ossl_wipe();
+		proc_child_setup();
+	}
+	if (imsgbuf_init(&worker_ib, PROC_FD_PARENT) == -1)
 		fatal("imsgbuf_init");
 	proc_log_to(&worker_ib);
 	snprintf(name, sizeof(name), "%s worker", role);
 	log_procname(strdup(name));
+	worker_expect(&sb, IMSG_SANDBOX, sizeof(struct msg_sandbox));
+	if (parent != 0) {
+		proc_child_setup();
+		if (getppid() != parent)
+			fatalx("parent is gone");
+	}
 	memset(&w, 0, sizeof(w));
-	w.w_parent = fd;
+	w.w_parent = PROC_FD_PARENT;
 	w.w_sock = PROC_FD_REMOTE;
 	w.w_cafd = fcntl(PROC_FD_CA, F_GETFD) != -1 ? PROC_FD_CA : -1;
 	w.w_be = strcmp(role, "ssh") == 0 ? &worker_ssh_backend :
 	    &worker_ftp_backend;
 	if (w.w_be->wb_preinit != NULL && w.w_be->wb_preinit(&w) == -1)
 		fatalx("%s initialisation failed", role);
-	worker_sandbox(&w, role);
+	worker_sandbox(&sb, role);
 	worker_open(&w);
 	worker_loop(&w);
 }

@@ -14,7 +14,14 @@ struct worker;
 
 struct worker_backend {
 	const char	*wb_name;
-	/* Before the sandbox: load libraries, CA bundles.  May be NULL. */
+	/*
+	 * Library set-up shared by every session: done once in the
+	 * spawner, so the workers it forks share those pages; wb_preinit
+	 * calls it again (an exec'd worker's only call).  Must be safe to
+	 * repeat.
+	 */
+	int	(*wb_global)(void);
+	/* Before the sandbox: the session's state, CA bundle.  May be NULL. */
 	int	(*wb_preinit)(struct worker *);
 	/*
 	 * Start the protocol on w_sock.  SSH fills the host key for the
@@ -63,6 +70,10 @@ struct worker {
 extern const struct worker_backend worker_ssh_backend;
 extern const struct worker_backend worker_ftp_backend;
 
-void	worker_main(int, const char *) __attribute__((__noreturn__));
+void	worker_preload(void);
+void	worker_main(const char *, pid_t) __attribute__((__noreturn__));
+
+/* spawner.c */
+void	spawner_main(void) __attribute__((__noreturn__));
 
 #endif

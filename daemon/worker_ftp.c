@@ -112,6 +112,7 @@ struct ftpw {
 	char		 fw_url[FTPW_URL_MAX];
 };
 
+static int	ftpw_global(void);
 static int	ftpw_preinit(struct worker *);
 static int	ftpw_handshake(struct worker *, struct msg_w_hostkey *,
 		    struct dc_result *);
@@ -137,6 +138,7 @@ static int	ftpw_preconnected = -1;
 
 const struct worker_backend worker_ftp_backend = {
 	.wb_name = "ftp",
+	.wb_global = ftpw_global,
 	.wb_preinit = ftpw_preinit,
 	.wb_handshake = ftpw_handshake,
 	.wb_auth = ftpw_auth,
@@ -204,20 +206,27 @@ ftpw_read_ca(struct ftpw *fw, int fd)
 	return 0;
 }
 
-/*
- * Before the sandbox: libcurl and OpenSSL initialise (and read their
- * configuration) now, and the CA bundle comes into memory.
- */
+/* libcurl and OpenSSL initialise (and read their configuration) now. */
 static int
-ftpw_preinit(struct worker *w)
+ftpw_global(void)
 {
-	struct ftpw	*fw;
 	CURLcode	 rc;
 
 	if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
 		log_warnx("curl_global_init: %s", curl_easy_strerror(rc));
 		return -1;
 	}
+	return 0;
+}
+
+/* Before the sandbox: the session's handles; the CA bundle into memory. */
+static int
+ftpw_preinit(struct worker *w)
+{
+	struct ftpw	*fw;
+
+	if (ftpw_global() == -1)
+		return -1;
 	if ((fw = calloc(1, sizeof(*fw))) == NULL) {
 		log_warn("calloc");
 		return -1;

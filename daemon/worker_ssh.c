@@ -101,6 +101,7 @@ struct ssh_exec {
 	int		 x_timedout;
 };
 
+static int	ssh_global(void);
 static int	ssh_preinit(struct worker *);
 static int	ssh_handshake(struct worker *, struct msg_w_hostkey *,
 		    struct dc_result *);
@@ -119,6 +120,7 @@ static void	ssh_close(struct worker *);
 
 const struct worker_backend worker_ssh_backend = {
 	.wb_name = "ssh",
+	.wb_global = ssh_global,
 	.wb_preinit = ssh_preinit,
 	.wb_handshake = ssh_handshake,
 	.wb_auth = ssh_auth,
@@ -218,12 +220,10 @@ ssh_send(libssh2_socket_t fd, const void *buf, size_t len, int flags,
  * by getrandom(2)) and the default provider here rather than later.
  */
 static int
-ssh_preinit(struct worker *w)
+ssh_global(void)
 {
-	struct ssh_state	*ss;
 	EVP_MD_CTX		*md;
 	unsigned char		 rnd[16];
-	int			 one = 1;
 
 	if (!OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG |
 	    OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS, NULL))
@@ -237,6 +237,19 @@ ssh_preinit(struct worker *w)
 	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		fatalx("OpenSSL digest initialisation failed");
 	EVP_MD_CTX_free(md);
+	explicit_bzero(rnd, sizeof(rnd));
+	return 0;
+}
+
+/* This session's state, and its socket's options. */
+static int
+ssh_preinit(struct worker *w)
+{
+	struct ssh_state	*ss;
+	int			 one = 1;
+
+	if (ssh_global() == -1)
+		return -1;
 
 	/* Nagle delays every small request by an ACK round trip. */
 	if (w->w_sock != -1 && setsockopt(w->w_sock, IPPROTO_TCP,

@@ -88,6 +88,15 @@ enum imsg_type {
 	IMSG_CTL_RESULT,		/* struct msg_error, status 0 = ok */
 	IMSG_CTL_END,			/* no payload */
 
+	/*
+	 * parent -> spawner: descriptors for the next worker, one a
+	 * message (its channel to the parent, the remote socket, the CA
+	 * bundle), then the request; spawner -> parent: the answer.
+	 */
+	IMSG_SPAWN_FD,			/* fd, no payload */
+	IMSG_SPAWN,			/* struct msg_spawn */
+	IMSG_SPAWNED,			/* struct msg_spawned */
+
 	IMSG_TYPE_MAX
 };
 
@@ -126,6 +135,16 @@ struct msg_sandbox {
 	char		chroot[P_PATH_LEN];
 	uint16_t	ports[4];	/* FTP: ports it may connect to */
 	uint32_t	nports;
+};
+
+struct msg_spawn {
+	uint32_t	type;		/* enum sess_type */
+	uint32_t	nfds;		/* IMSG_SPAWN_FD messages before */
+};
+
+struct msg_spawned {
+	int32_t		pid;		/* the worker, -1 if none */
+	int32_t		error;		/* errno when pid is -1 */
 };
 
 struct msg_front_config {

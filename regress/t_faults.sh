@@ -1,8 +1,8 @@
 #! /usr/bin/env atf-sh
 # coreastrad under faults, with SSH and FTP sessions open and transfers
-# in flight: workers killed (SIGSEGV, SIGKILL, SIGSYS), the front and the
-# parent killed, the remote servers killed mid-transfer, and clients that
-# go away in the middle of a download or an upload.
+# in flight: workers killed (SIGSEGV, SIGKILL, SIGSYS), the front, the
+# spawner and the parent killed, the remote servers killed mid-transfer,
+# and clients that go away in the middle of a download or an upload.
 
 . "$(atf_get_srcdir)/lib/common.sh"
 . "$(atf_get_srcdir)/lib/sshd.sh"
@@ -444,7 +444,8 @@ parent_kill_body()
 	ftp_open
 	kids=$(ca_children | tr '\n' ' ')
 	set -- $kids
-	[ $# -eq 4 ] || ca_fail "expected a front and 3 workers: $kids"
+	[ $# -eq 5 ] ||
+	    ca_fail "expected a front, the spawner and 3 workers: $kids"
 
 	sid=$CA_PID
 	t0=$(now_ms)
@@ -478,6 +479,55 @@ parent_kill_body()
 	ca_check_log
 }
 parent_kill_cleanup()
+{
+	faults_cleanup
+}
+
+atf_test_case spawner_kill cleanup
+spawner_kill_head()
+{
+	atf_set descr "SIGKILL of the spawner: running sessions keep" \
+	    "working and the next open starts a new spawner"
+	atf_set timeout 120
+}
+spawner_kill_body()
+{
+	servers_up
+	remote_dir
+	ssh_open; a=$SID
+	ftp_open; f=$SID
+	sp=$(ca_children_like spawner)
+	[ "$(echo "$sp" | wc -w)" -eq 1 ] || ca_fail "spawners: '$sp'"
+	workers=$(ca_workers | sort | tr '\n' ' ')
+
+	kill -KILL "$sp"
+	ca_wait_gone "$sp" 50 || ca_fail "spawner $sp survived SIGKILL"
+	n=0
+	while [ $n -lt 50 ] && ! grep -q "spawner $sp killed by signal 9" \
+	    "$CA_LOG"; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	grep -q "spawner $sp killed by signal 9" "$CA_LOG" ||
+	    ca_fail "the parent did not log the spawner's death"
+	[ "$(ca_workers | sort | tr '\n' ' ')" = "$workers" ] ||
+	    ca_fail "workers changed: $workers -> $(ca_workers)"
+	expect_exec "$a"
+	expect_list "$f" "$FTPD_HOME"
+
+	# The next session starts a new spawner, which forks its worker.
+	ssh_open; b=$SID
+	nsp=$(ca_children_like spawner)
+	[ -n "$nsp" ] && [ "$nsp" != "$sp" ] ||
+	    ca_fail "no new spawner (was $sp, now '$nsp')"
+	expect_exec "$b"
+	expect_list "$b" "$RD"
+	api_expect 200 GET /connections
+	[ "$(jget '.sessions | length')" = 3 ] ||
+	    ca_fail "sessions: $(cat "$W/body")"
+	ca_stop
+}
+spawner_kill_cleanup()
 {
 	faults_cleanup
 }
@@ -672,6 +722,7 @@ atf_init_test_cases()
 	atf_add_test_case worker_sandbox
 	atf_add_test_case front_kill
 	atf_add_test_case parent_kill
+	atf_add_test_case spawner_kill
 	atf_add_test_case remote_kill_ssh
 	atf_add_test_case remote_kill_ftp
 	atf_add_test_case client_gone_ssh

@@ -796,23 +796,20 @@ worker_crash_cleanup()
 	ssh_cleanup
 }
 
-atf_test_case worker_sandbox cleanup
-worker_sandbox_head()
+# Check the sandbox of the only worker; $1 is "fork" or "exec", how the
+# configuration says workers start.
+check_worker()
 {
-	atf_set descr "workers run under seccomp with no_new_privs, as the" \
-	    "configured user in the chroot when root"
-	atf_set timeout 120
-}
-worker_sandbox_body()
-{
-	ssh_up
-	ssh_open
+	mode=$1
 	wait_workers 20 1 || ca_fail "workers: $(ca_workers)"
 	w=$(ca_workers)
 	case $(ca_cmdline "$w") in
 	*"ssh worker 127.0.0.1:$SSHD_PORT"*) ;;
 	*) ca_fail "worker title: $(ca_cmdline "$w")" ;;
 	esac
+	# Forked or exec'd, the parent reaps it.
+	[ "$(ca_status "$w" PPid)" = "$CA_PID" ] ||
+	    ca_fail "worker parent $(ca_status "$w" PPid), not $CA_PID"
 	[ "$(ca_status "$w" Seccomp)" = 2 ] ||
 	    ca_fail "worker Seccomp: $(ca_status "$w" Seccomp)"
 	[ "$(ca_status "$w" NoNewPrivs)" = 1 ] ||
@@ -825,12 +822,62 @@ worker_sandbox_body()
 	    ca_fail "worker CapEff $(ca_status "$w" CapEff)"
 	[ "$(readlink "/proc/$w/root")" = "$CA_CHROOT" ] ||
 	    ca_fail "worker root $(readlink "/proc/$w/root")"
+	# The front, the worker and, when workers fork, the spawner.
+	sp=$(ca_children_like spawner)
+	if [ "$mode" = fork ]; then
+		[ "$(echo "$sp" | wc -w)" -eq 1 ] ||
+		    ca_fail "spawners: '$sp', expected one"
+		[ "$(ca_children | wc -l)" -eq 3 ] ||
+		    ca_fail "children: $(ca_children | tr '\n' ' ')"
+	else
+		[ -z "$sp" ] || ca_fail "a spawner runs with workers exec: $sp"
+		[ "$(ca_children | wc -l)" -eq 2 ] ||
+		    ca_fail "children: $(ca_children | tr '\n' ' ')"
+	fi
 	# Still works after the checks.
 	api_expect 200 POST "/connections/$SID/execute" '{"command": "id -un"}'
 	[ "$(jget stdout)" = "$SSHD_USER" ] || ca_fail "id: $(cat "$W/body")"
+}
+
+atf_test_case worker_sandbox cleanup
+worker_sandbox_head()
+{
+	atf_set descr "workers forked by the spawner run under seccomp with" \
+	    "no_new_privs, as the configured user in the chroot when root"
+	atf_set timeout 120
+}
+worker_sandbox_body()
+{
+	ssh_up
+	ssh_open
+	check_worker fork
 	ca_stop
 }
 worker_sandbox_cleanup()
+{
+	ssh_cleanup
+}
+
+atf_test_case worker_exec cleanup
+worker_exec_head()
+{
+	atf_set descr "with workers exec, a worker is a fresh exec of the" \
+	    "daemon, as sandboxed, and logs in with a key and passphrase"
+	atf_set timeout 120
+}
+worker_exec_body()
+{
+	ssh_up "workers exec"
+	ssh_open
+	check_worker exec
+	api_expect 201 POST /connections/ssh \
+	    "$(json_key "$SSHD_KEY_PP" "$SSHD_KEY_PASSPHRASE")"
+	k=$(jget session_id)
+	api_expect 200 POST "/connections/$k/execute" '{"command": "echo k"}'
+	[ "$(jget stdout)" = k ] || ca_fail "execute: $(cat "$W/body")"
+	ca_stop
+}
+worker_exec_cleanup()
 {
 	ssh_cleanup
 }
@@ -851,4 +898,5 @@ atf_init_test_cases()
 	atf_add_test_case session_limit
 	atf_add_test_case worker_crash
 	atf_add_test_case worker_sandbox
+	atf_add_test_case worker_exec
 }

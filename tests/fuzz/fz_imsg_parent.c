@@ -1,15 +1,17 @@
 /*
  * Fuzz target for the parent's side of its channels: the imsg framing
- * (common/imsg.c) and the dispatch of what a compromised front or worker
- * may send (parent_dispatch_front, parent_dispatch_worker in
- * daemon/parent.c).
+ * (common/imsg.c) and the dispatch of what a compromised front, worker
+ * or spawner may send (parent_dispatch_front, parent_dispatch_worker,
+ * parent_dispatch_spawner in daemon/parent.c).
  *
  * Each run sets up what the parent has while it serves: its
- * configuration, a front peer, and sessions in every state, each with a
- * worker peer; each end the parent writes to is a real socketpair.
- * The input then becomes messages, written to a socketpair and read
- * back with imsg_read and imsg_get, and each is dispatched as coming
- * from the front or from one session's worker.  Input layout: a setup
+ * configuration, a front peer, a spawner peer, and sessions in every
+ * state, each with a worker peer (without pids, the connecting ones wait
+ * for the spawner, behind a request whose session has gone); each end
+ * the parent writes to is a real socketpair.  The input then becomes
+ * messages, written to a socketpair and read back with imsg_read and
+ * imsg_get, and each is dispatched as coming from the front, the
+ * spawner or one session's worker.  Input layout: a setup
  * byte, then either raw framed bytes for one sender (FZP_RAW) or
  * records: sender, type, flags, payload shape and patches.
  *
@@ -18,7 +20,8 @@
  * children have fake pids above the kernel's pid limit and kill() is
  * replaced below so that it signals nothing, counts what was asked and
  * fails the run on any pid that is not one of the fakes (0 or -1 would
- * hit a process group or every process).  Checked after each message:
+ * hit a process group or every process); waitid() knows the workers'
+ * fakes as children.  Checked after each message:
  * the session table's invariants and that a malformed message made the
  * parent kill its sender; at the end: every message the parent wrote to
  * the front or a worker is well-formed, no descriptor, timer or session
@@ -29,6 +32,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -55,7 +59,8 @@
 
 #define FZP_NSESS	6
 #define FZP_PID_BASE	0x7fff0000	/* above PID_MAX_LIMIT (2^22) */
-#define FZP_NPIDS	(FZP_NSESS + 1)	/* front, then the workers */
+#define FZP_SPAWNER	FZP_NSESS	/* the spawner's sender number */
+#define FZP_NPIDS	(FZP_NSESS + 2)	/* front, workers, spawner */
 #define FZP_MSGS_MAX	256		/* records per run */
 #define FZP_PAYLOAD_MAX	(sizeof(union fzp_payload) + 64)
 
@@ -84,6 +89,7 @@ union fzp_payload {
 	struct msg_w_hostkey	 u_hostkey;
 	struct msg_error	 u_error;
 	struct msg_w_done	 u_done;
+	struct msg_spawned	 u_spawned;
 };
 
 /* The sessions each run starts with. */
@@ -107,6 +113,7 @@ static int		 fzp_khfd = -1;
 static int		 fzp_fdcount;		/* open before the run */
 static int		 fzp_front_end = -1;	/* the front's end */
 static int		 fzp_worker_end[FZP_NSESS];
+static int		 fzp_spawner_end = -1;	/* the spawner's end */
 static unsigned long	 fzp_kills[FZP_NPIDS];
 static int		 fzp_lax_kh;		/* FZ_LAX_KNOWN_HOSTS set */
 
@@ -122,6 +129,24 @@ kill(pid_t pid, int sig)
 		fz_fail(__FILE__, __LINE__, "kill(%d, %d) on a pid the "
 		    "harness did not make", (int)pid, sig);
 	fzp_kills[pid - FZP_PID_BASE]++;
+	return 0;
+}
+
+/*
+ * Stand-in for waitid(2), which parent.c uses to check that a pid the
+ * spawner reports is its child: the workers' fake pids are.
+ */
+int
+waitid(idtype_t type, id_t id, siginfo_t *si, int options)
+{
+	(void)options;
+	if (type != P_PID)
+		fz_fail(__FILE__, __LINE__, "waitid of type %d", (int)type);
+	if (id < FZP_PID_BASE + 1 || id > FZP_PID_BASE + FZP_NSESS) {
+		errno = ECHILD;
+		return -1;
+	}
+	memset(si, 0, sizeof(*si));
 	return 0;
 }
 
@@ -155,6 +180,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	parent_env = &fzp_env;
 	TAILQ_INIT(&fzp_env.p_dying);
+	TAILQ_INIT(&fzp_env.p_spawning);
 	return 0;
 }
 
@@ -237,6 +263,26 @@ fzp_sess_fill(struct session *s, const struct fzp_sess *t)
 			abort();
 }
 
+/* A request to the spawner, for s or for a session that has gone. */
+static void
+fzp_spawn_req(struct session *s)
+{
+	struct spawn_req	*sr;
+
+	if ((sr = calloc(1, sizeof(*sr))) == NULL)
+		abort();
+	sr->sr_sess = s;
+	if (s != NULL) {
+		s->s_spawn = sr;
+		strlcpy(sr->sr_start.id, s->s_id, sizeof(sr->sr_start.id));
+		strlcpy(sr->sr_start.host, s->s_host,
+		    sizeof(sr->sr_start.host));
+		strlcpy(sr->sr_start.addr, "192.0.2.1",
+		    sizeof(sr->sr_start.addr));
+	}
+	TAILQ_INSERT_TAIL(&fzp_env.p_spawning, sr, sr_entry);
+}
+
 /* Session i of fzp_sessions, with its worker channel. */
 static void
 fzp_sess_make(int i, int setup, time_t now)
@@ -274,6 +320,9 @@ fzp_sess_make(int i, int setup, time_t now)
 	if (i == 3 && (setup & FZP_S_EXPIRED))
 		s->s_last = now - 2 * (time_t)s->s_idle;
 	fzp_sess_fill(s, t);
+	/* Without pids, a connecting session waits for the spawner. */
+	if (!(setup & FZP_S_PIDS) && t->t_state == SESS_CONNECTING)
+		fzp_spawn_req(s);
 }
 
 /* What the parent holds while it serves, from the setup byte. */
@@ -296,18 +345,27 @@ fzp_setup(int setup)
 	if (peer_init(&fzp_env.p_front, fzp_pair(&fzp_front_end), "front",
 	    parent_dispatch_front, NULL, NULL) == -1)
 		abort();
+	fzp_env.p_spawner_up = 1;
+	fzp_env.p_spawner_pid = FZP_PID_BASE + 1 + FZP_SPAWNER;
+	if (peer_init(&fzp_env.p_spawner, fzp_pair(&fzp_spawner_end),
+	    "spawner", parent_dispatch_spawner, NULL, NULL) == -1)
+		abort();
 	memset(fzp_kills, 0, sizeof(fzp_kills));
+	if (!(setup & FZP_S_PIDS))
+		fzp_spawn_req(NULL);
 	for (i = 0; i < FZP_NSESS; i++)
 		fzp_sess_make(i, setup, time(NULL));
 }
 
 /* Payload size of each type a sender may send, or -1 when it may not. */
 static ssize_t
-fzp_size(int front, uint32_t type)
+fzp_size(int sender, uint32_t type)
 {
 	if (type == IMSG_LOG)
 		return sizeof(struct msg_log);
-	if (front) {
+	if (sender == FZP_SPAWNER)
+		return type == IMSG_SPAWNED ? sizeof(struct msg_spawned) : -1;
+	if (sender == -1) {
 		switch (type) {
 		case IMSG_REQ_HEALTH:
 		case IMSG_REQ_LIST:
@@ -340,9 +398,9 @@ fzp_size(int front, uint32_t type)
 
 /* A message the parent must treat as coming from a compromised child. */
 static int
-fzp_malformed(int front, const struct imsg *im)
+fzp_malformed(int sender, const struct imsg *im)
 {
-	ssize_t	 want = fzp_size(front, im->hdr.type);
+	ssize_t	 want = fzp_size(sender, im->hdr.type);
 
 	return im->fd != -1 || want == -1 || im->hdr.len != (size_t)want;
 }
@@ -382,15 +440,19 @@ fzp_template_front(uint32_t type, void *buf)
 	}
 }
 
-/* Valid payloads for what a worker sends. */
+/* Valid payloads for what a worker or the spawner sends. */
 static void
 fzp_template_worker(uint32_t type, void *buf)
 {
 	struct msg_log		*l = buf;
 	struct msg_w_hostkey	*hk = buf;
 	struct msg_error	*e = buf;
+	struct msg_spawned	*sp = buf;
 
 	switch (type) {
+	case IMSG_SPAWNED:
+		sp->pid = FZP_PID_BASE + 1;
+		break;
 	case IMSG_LOG:
 		l->pri = 6;
 		strlcpy(l->line, "worker: hello", sizeof(l->line));
@@ -411,7 +473,7 @@ fzp_template_worker(uint32_t type, void *buf)
 }
 
 struct fzp_msg {
-	int		 m_sender;	/* -1 the front, else a session */
+	int		 m_sender;	/* -1 front, FZP_SPAWNER, a session */
 	uint32_t	 m_type;
 	int		 m_fd;		/* pass a descriptor */
 	size_t		 m_len;
@@ -484,6 +546,7 @@ fzp_ids(struct fz_in *in, struct fzp_msg *m, int flags)
 			    (char *)m->m_data + off, P_ID_LEN);
 	}
 	if ((flags & FZP_R_OPID) && m->m_sender >= 0 &&
+	    m->m_sender != FZP_SPAWNER &&
 	    m->m_len >= sizeof(opid) && (s = fzp_find(m->m_sender)) != NULL &&
 	    (o = sess_op_head(s)) != NULL) {
 		opid = o->o_id;
@@ -501,11 +564,11 @@ fzp_record(struct fz_in *in, struct fzp_msg *m)
 
 	if (fz_left(in) < 3)
 		return -1;
-	m->m_sender = fz_u8(in) % (FZP_NSESS + 1) - 1;
+	m->m_sender = fz_u8(in) % (FZP_NSESS + 2) - 1;
 	m->m_type = fz_u8(in);
 	flags = fz_u8(in);
 	m->m_fd = (flags & FZP_R_FD) != 0;
-	want = fzp_size(m->m_sender == -1, m->m_type);
+	want = fzp_size(m->m_sender, m->m_type);
 	shape = flags & FZP_R_SHAPE;
 	m->m_len = fzp_shape(in, m, shape, want);
 	if (shape != 2) {
@@ -570,8 +633,9 @@ static unsigned int	 fzp_hk_count;
 static void
 fzp_check_table(void)
 {
-	struct session	*s;
-	unsigned int	 n = 0;
+	struct session		*s;
+	struct spawn_req	*sr;
+	unsigned int		 n = 0;
 
 	RB_FOREACH(s, sess_tree, &sess_all) {
 		n++;
@@ -586,6 +650,15 @@ fzp_check_table(void)
 			FZ_CHECK(sess_op_head(s) == NULL);
 	}
 	FZ_CHECK(n == sess_count);
+	/* A session waits for the spawner, or has a pid, or neither. */
+	TAILQ_FOREACH(sr, &fzp_env.p_spawning, sr_entry)
+		if (sr->sr_sess != NULL) {
+			FZ_CHECK(sr->sr_sess->s_spawn == sr);
+			FZ_CHECK(sr->sr_sess->s_linked);
+			FZ_CHECK(sr->sr_sess->s_pid <= 0);
+		}
+	RB_FOREACH(s, sess_tree, &sess_all)
+		FZ_CHECK(s->s_spawn == NULL || s->s_spawn->sr_sess == s);
 	TAILQ_FOREACH(s, &fzp_env.p_dying, s_dying) {
 		FZ_CHECK(!s->s_linked && s->s_state == SESS_DEAD);
 		FZ_CHECK(s->s_auth == NULL && sess_op_head(s) == NULL);
@@ -607,16 +680,25 @@ fzp_dispatch(int sender, struct imsg *im)
 		/* A dead front sends nothing. */
 		if (!fzp_env.p_front_up)
 			return;
-		bad = fzp_malformed(1, im);
+		bad = fzp_malformed(-1, im);
 		kills = fzp_kills[0];
 		parent_dispatch_front(&fzp_env.p_front, im);
 		if (bad && fzp_env.p_front_pid > 0)
 			FZ_CHECK(fzp_kills[0] > kills);
+	} else if (sender == FZP_SPAWNER) {
+		/* Once stopped, the parent reads no more from it. */
+		if (fzp_env.p_spawner.p_dead)
+			return;
+		bad = fzp_malformed(FZP_SPAWNER, im);
+		kills = fzp_kills[1 + FZP_SPAWNER];
+		parent_dispatch_spawner(&fzp_env.p_spawner, im);
+		if (bad)
+			FZ_CHECK(fzp_kills[1 + FZP_SPAWNER] > kills);
 	} else {
 		/* A session freed at once had no child, hence no channel. */
 		if ((s = fzp_find(sender)) == NULL)
 			return;
-		bad = fzp_malformed(0, im);
+		bad = fzp_malformed(sender, im);
 		kills = fzp_kills[1 + sender];
 		if (im->hdr.type == IMSG_W_HOSTKEY &&
 		    s->s_type == SESS_SSH) {
@@ -703,10 +785,22 @@ fzp_check_order(struct imsg *im)
 {
 	struct msg_w_auth	*a = im->data;
 	struct msg_op		*op = im->data;
+	struct msg_sandbox	*sb = im->data;
+	struct msg_w_start	*st = im->data;
 
 	fz_trace("to worker: type %u len %u", im->hdr.type, im->hdr.len);
 	FZ_CHECK((im->fd != -1) == (im->hdr.type == IMSG_W_OP));
 	switch (im->hdr.type) {
+	case IMSG_SANDBOX:
+		/* Once the spawner reported the worker. */
+		FZ_CHECK(im->hdr.len == sizeof(*sb));
+		FZ_CHECK(STR_BOUNDED(sb->user) && STR_BOUNDED(sb->chroot));
+		break;
+	case IMSG_W_START:
+		FZ_CHECK(im->hdr.len == sizeof(*st));
+		FZ_CHECK(STR_BOUNDED(st->id) && STR_BOUNDED(st->host) &&
+		    STR_BOUNDED(st->addr));
+		break;
 	case IMSG_W_AUTH:
 		FZ_CHECK(im->hdr.len == sizeof(*a));
 		FZ_CHECK(strcmp(a->username, "user") == 0);
@@ -757,7 +851,15 @@ fzp_drain(struct peer *p, int end, void (*check)(struct imsg *))
 	imsgbuf_clear(&ib);
 }
 
-/* Drain the front and every worker that still has a channel. */
+/* The parent has nothing to say to the spawner here. */
+static void
+fzp_check_spawner(struct imsg *im)
+{
+	fz_fail(__FILE__, __LINE__, "message of type %u to the spawner",
+	    im->hdr.type);
+}
+
+/* Drain the front, the spawner and every worker that has a channel. */
 static void
 fzp_drain_all(void)
 {
@@ -765,6 +867,7 @@ fzp_drain_all(void)
 	int		 i;
 
 	fzp_drain(&fzp_env.p_front, fzp_front_end, fzp_check_reply);
+	fzp_drain(&fzp_env.p_spawner, fzp_spawner_end, fzp_check_spawner);
 	for (i = 0; i < FZP_NSESS; i++)
 		if ((s = fzp_find(i)) != NULL && s->s_has_peer)
 			fzp_drain(&s->s_peer, fzp_worker_end[i],
@@ -811,8 +914,9 @@ fzp_check_known_hosts(void)
 static void
 fzp_teardown(void)
 {
-	struct session	*s, *next;
-	int		 i, n;
+	struct session		*s, *next;
+	struct spawn_req	*sr;
+	int			 i, n;
 
 	fzp_drain_all();
 	RB_FOREACH_SAFE(s, sess_tree, &sess_all, next)
@@ -827,6 +931,14 @@ fzp_teardown(void)
 			peer_free(&s->s_peer);
 		sess_free(s);
 	}
+	/* Requests left unanswered: their sessions have all closed. */
+	while ((sr = TAILQ_FIRST(&fzp_env.p_spawning)) != NULL) {
+		FZ_CHECK(sr->sr_sess == NULL);
+		TAILQ_REMOVE(&fzp_env.p_spawning, sr, sr_entry);
+		free(sr);
+	}
+	peer_free(&fzp_env.p_spawner);
+	close(fzp_spawner_end);
 	peer_free(&fzp_env.p_front);
 	close(fzp_front_end);
 	for (i = 0; i < FZP_NSESS; i++)
@@ -848,7 +960,7 @@ fzp_raw(struct fz_in *in, struct imsgbuf *ib, int wire)
 	struct fz_split	 sp;
 	const uint8_t	*p;
 	size_t		 n;
-	int		 sender = fz_u8(in) % (FZP_NSESS + 1) - 1;
+	int		 sender = fz_u8(in) % (FZP_NSESS + 2) - 1;
 
 	fz_split_init(&sp, in);
 	while (fz_left(in) > 0) {
