@@ -377,7 +377,13 @@ parent_spawner_ask(struct session *s, int *fds, int nfds,
 	}
 	rv |= peer_compose(&env->p_spawner, IMSG_SPAWN, 0, -1, &m, sizeof(m));
 	if (rv != 0) {
-		/* The spawner's channel failed; it is killed and reaped. */
+		/*
+		 * Part of the request may be queued: no later request can
+		 * follow it.  The spawner goes; its reaping fails the rest.
+		 */
+		peer_stop(&env->p_spawner);
+		if (env->p_spawner_pid > 0)
+			kill(env->p_spawner_pid, SIGKILL);
 		free(sr);
 		return -1;
 	}
