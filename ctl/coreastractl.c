@@ -690,6 +690,7 @@ ctl_print_stats(const struct msg_stats *st)
 	    ", sandbox violation %" PRIu64 "\n", "worker deaths:",
 	    st->deaths_exit, st->deaths_signal, st->deaths_sandbox);
 	printf("%-16s %" PRIu64 "\n", "front restarts:", st->front_restarts);
+	printf("%-16s %" PRIu64 "\n", "spawner deaths:", st->spawner_deaths);
 }
 
 /* Print a JSON value and release it. */
@@ -809,6 +810,7 @@ ctl_json_stats(const struct msg_stats *st)
 	ctl_json_u64(d, "sandbox", st->deaths_sandbox);
 	json_object_object_add(o, "worker_deaths", d);
 	ctl_json_u64(o, "front_restarts", st->front_restarts);
+	ctl_json_u64(o, "spawner_deaths", st->spawner_deaths);
 	ctl_json_print(o);
 }
 

@@ -1140,6 +1140,8 @@ parent_reaped(pid_t pid, int status)
 		if (!env->p_exiting)
 			log_warnx("spawner %d %s: a new one starts when a "
 			    "worker is needed", (int)pid, how);
+		if (!env->p_exiting)
+			env->p_stats.spawner_deaths++;
 		parent_spawner_lost();
 		return;
 	}

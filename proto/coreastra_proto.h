@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define COREASTRA_VERSION	"0.1.0"
-#define COREASTRA_PROTO_VERSION	1
+#define COREASTRA_PROTO_VERSION	2
 
 #define P_ID_LEN	37	/* UUID text and NUL */
 #define P_HOST_LEN	256
@@ -305,6 +305,7 @@ struct msg_stats {
 	uint64_t	deaths_signal;
 	uint64_t	deaths_sandbox;
 	uint64_t	front_restarts;
+	uint64_t	spawner_deaths;	/* replaced when next needed */
 };
 
 #endif

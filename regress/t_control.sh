@@ -211,6 +211,7 @@ commands_body()
 	[ "$(jout .operations.execute)" = 1 ] || ca_fail "$(cat "$W/out")"
 	[ "$(jout '.uptime >= 0')" = true ] || ca_fail "$(cat "$W/out")"
 	[ "$(jout .front_restarts)" = 0 ] || ca_fail "$(cat "$W/out")"
+	[ "$(jout .spawner_deaths)" = 0 ] || ca_fail "$(cat "$W/out")"
 
 	# kill one: the API forgets it at once.
 	ctl_expect 0 kill session "$(echo "$S1" | cut -c1-8)"

@@ -512,6 +512,8 @@ spawner_kill_body()
 	    ca_fail "the parent did not log the spawner's death"
 	[ "$(ca_workers | sort | tr '\n' ' ')" = "$workers" ] ||
 	    ca_fail "workers changed: $workers -> $(ca_workers)"
+	n=$(stat_of .spawner_deaths)
+	[ "$n" = 1 ] || ca_fail "spawner deaths: $n, expected 1"
 	expect_exec "$a"
 	expect_list "$f" "$FTPD_HOME"
 
