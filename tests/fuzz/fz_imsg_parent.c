@@ -672,7 +672,7 @@ fzp_dispatch(int sender, struct imsg *im)
 {
 	struct session	*s;
 	unsigned long	 kills;
-	int		 bad;
+	int		 bad, slot;
 
 	fz_trace("from %d: type %u len %u fd %d", sender, im->hdr.type,
 	    im->hdr.len, im->fd);
@@ -699,17 +699,17 @@ fzp_dispatch(int sender, struct imsg *im)
 		if ((s = fzp_find(sender)) == NULL)
 			return;
 		bad = fzp_malformed(sender, im);
-		kills = fzp_kills[1 + sender];
 		if (im->hdr.type == IMSG_W_HOSTKEY &&
 		    s->s_type == SESS_SSH) {
 			fzp_hk_mask |= 1U << sender;
 			fzp_hk_count++;
 		}
-		if (s->s_pid <= 0)
-			kills = ULONG_MAX;
+		/* Its pid: its own, or the one the spawner reported. */
+		slot = s->s_pid > 0 ? s->s_pid - FZP_PID_BASE : -1;
+		kills = slot >= 0 ? fzp_kills[slot] : 0;
 		parent_dispatch_worker(&s->s_peer, im);
-		if (bad && kills != ULONG_MAX)
-			FZ_CHECK(fzp_kills[1 + sender] > kills);
+		if (bad && slot >= 0)
+			FZ_CHECK(fzp_kills[slot] > kills);
 	}
 	fzp_check_table();
 }
