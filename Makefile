@@ -52,7 +52,7 @@ CTL_OBJS    = $(CTL_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: each links the modules it tests, nothing else.
 TESTS	= t_imsg t_config t_http t_multipart t_json t_sandbox t_session \
-	  t_ftplist
+	  t_ftplist t_spawn
 t_imsg_OBJS	 = common/imsg.o common/util.o
 t_config_OBJS	 = daemon/parse.o common/log.o common/util.o
 t_http_OBJS	 = daemon/http.o
@@ -61,6 +61,9 @@ t_json_OBJS	 = daemon/json.o common/util.o
 t_sandbox_OBJS	 = daemon/sandbox.o common/log.o common/util.o
 t_session_OBJS	 = daemon/session.o
 t_ftplist_OBJS	 = daemon/ftplist.o common/util.o
+t_spawn_OBJS	 = daemon/worker.o daemon/worker_ssh.o daemon/worker_ftp.o \
+		   daemon/datachan.o daemon/ftplist.o daemon/sandbox.o \
+		   daemon/proc.o common/imsg.o common/log.o common/util.o
 
 TEST_BINS = $(TESTS:%=$(BUILD)/tests/%)
 

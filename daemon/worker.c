@@ -290,11 +290,6 @@ worker_loop(struct worker *w)
 	}
 }
 
-/*
- * Library set-up for both backends.  The spawner calls this once, so
- * that what it allocates and relocates is shared by every worker it
- * forks; OpenSSL reseeds its generators in each child by itself.
- */
 static void
 worker_ossl_wipe(void)
 {
@@ -304,6 +299,11 @@ worker_ossl_wipe(void)
 		log_warnx("cannot wipe OpenSSL's memory: it allocated early");
 }
 
+/*
+ * Library set-up for both backends.  The spawner calls this once, so
+ * that what it allocates and relocates is shared by every worker it
+ * forks; OpenSSL reseeds its generators in each child by itself.
+ */
 void
 worker_preload(void)
 {
