@@ -534,6 +534,74 @@ spawner_kill_cleanup()
 	faults_cleanup
 }
 
+atf_test_case spawner_kill_opening cleanup
+spawner_kill_opening_head()
+{
+	atf_set descr "SIGKILL of the spawner while sessions open: each" \
+	    "open succeeds or fails with 500, and no worker is left over"
+	atf_set timeout 180
+}
+spawner_kill_opening_body()
+{
+	servers_up "max sessions 100"
+	ssh_open; a=$SID
+	sp=$(ca_children_like spawner)
+	json=$(jq -cn --arg u "$SSHD_USER" --arg p "$SSHD_PASS" \
+	    --argjson port "$SSHD_PORT" \
+	    '{host: "127.0.0.1", port: $port, username: $u, password: $p}')
+	printf '%s\n' "$json" >"$W/open.json"
+	seq 1 32 | xargs -P 8 -I{} sh -c 'curl -s -o "$1/open.$2" \
+	    -w "%{http_code}\n" --max-time 60 \
+	    -H "Content-Type: application/json" \
+	    --data-binary "@$1/open.json" "$3/connections/ssh"' sh "$W" {} \
+	    "$CA_URL" >"$W/open.status" &
+	opener=$!
+	# Once a few of them run, the spawner goes, requests in flight.
+	n=0
+	while [ $n -lt 100 ] && [ "$(ca_workers | wc -l)" -lt 4 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	kill -KILL "$sp" || ca_fail "no spawner $sp to kill"
+	wait "$opener"
+	[ "$(wc -l <"$W/open.status")" -eq 32 ] ||
+	    ca_fail "answers: $(wc -l <"$W/open.status") of 32"
+	bad=$(grep -v -e '^201$' -e '^500$' "$W/open.status" | sort | uniq -c)
+	[ -z "$bad" ] || ca_fail "unexpected statuses: $bad"
+	for f in "$W"/open.[0-9]*; do
+		jq -e '.session_id != null or .code == "internal"' "$f" \
+		    >/dev/null || ca_fail "answer: $(cat "$f")"
+	done
+	ok=$(grep -c '^201$' "$W/open.status")
+	echo "opened $ok of 32 with the spawner killed among them"
+
+	# Every session that opened works; nothing else holds a worker.
+	api_expect 200 GET /connections
+	[ "$(jget '.sessions | length')" = $((ok + 1)) ] ||
+	    ca_fail "$ok + 1 opened, listed: $(jget '.sessions | length')"
+	n=0
+	while [ $n -lt 50 ] && [ "$(ca_workers | wc -l)" -ne $((ok + 1)) ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[ "$(ca_workers | wc -l)" -eq $((ok + 1)) ] ||
+	    ca_fail "$(ca_workers | wc -l) workers for $((ok + 1)) sessions"
+	# The front, a new spawner if one started, and the workers.
+	[ "$(ca_children | wc -l)" -le $((ok + 3)) ] ||
+	    ca_fail "children: $(for k in $(ca_children); do
+		ca_cmdline "$k"; echo; done)"
+	for sid in $(jget '.sessions[].id'); do
+		expect_exec "$sid"
+	done
+	ssh_open
+	expect_exec "$SID"
+	ca_stop
+}
+spawner_kill_opening_cleanup()
+{
+	faults_cleanup
+}
+
 # Download $3/big on session $1 and upload to $3/up on session $4 (both
 # to the server on port $2), kill the server processes at the other end
 # of both, and check what the client and the API see.
@@ -725,6 +793,7 @@ atf_init_test_cases()
 	atf_add_test_case front_kill
 	atf_add_test_case parent_kill
 	atf_add_test_case spawner_kill
+	atf_add_test_case spawner_kill_opening
 	atf_add_test_case remote_kill_ssh
 	atf_add_test_case remote_kill_ftp
 	atf_add_test_case client_gone_ssh
