@@ -46,7 +46,10 @@ imsgbuf_clear(struct imsgbuf *ib)
 		close(ib->ib_fds[i]);
 	ib->ib_nfds = 0;
 	ib->ib_outlen = 0;
-	freezero(ib->ib_rbuf, IMSG_RBUF_SIZE);
+	/* imsg_get wipes what it consumes: only ib_rlen bytes are left. */
+	if (ib->ib_rbuf != NULL)
+		explicit_bzero(ib->ib_rbuf, ib->ib_rlen);
+	free(ib->ib_rbuf);
 	ib->ib_rbuf = NULL;
 	ib->ib_rlen = 0;
 }

@@ -826,15 +826,17 @@ fzp_check_order(struct imsg *im)
 static void
 fzp_drain(struct peer *p, int end, void (*check)(struct imsg *))
 {
-	struct imsgbuf	 ib;
-	struct imsg	 im;
-	ssize_t		 n;
-	int		 i, rv, flushed;
+	static struct imsgbuf	 ib;
+	struct imsg		 im;
+	ssize_t			 n;
+	int			 i, rv, flushed;
 
 	if (p->p_ib.ib_rbuf == NULL)
 		return;
-	if (imsgbuf_init(&ib, end) == -1)
+	/* One reader for every end, made once: it is left empty. */
+	if (ib.ib_rbuf == NULL && imsgbuf_init(&ib, -1) == -1)
 		abort();
+	ib.ib_fd = end;
 	for (i = 0; i < 100000; i++) {
 		FZ_CHECK((flushed = imsg_flush(&p->p_ib)) != -1);
 		n = imsg_read(&ib);
@@ -847,8 +849,7 @@ fzp_drain(struct peer *p, int end, void (*check)(struct imsg *))
 		if (flushed == 0 && n == -1)
 			break;
 	}
-	FZ_CHECK(ib.ib_rlen == 0);
-	imsgbuf_clear(&ib);
+	FZ_CHECK(ib.ib_rlen == 0 && ib.ib_nfds == 0);
 }
 
 /* The parent has nothing to say to the spawner here. */
