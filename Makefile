@@ -37,13 +37,13 @@ CFLAGS	+= -DSANDBOX_TRAP
 endif
 
 COMMON_SRCS = common/log.c common/imsg.c common/util.c
-DAEMON_SRCS = daemon/coreastrad.c daemon/proc.c daemon/parent.c daemon/session.c \
-	      daemon/knownhosts.c daemon/connect.c daemon/control.c \
-	      daemon/front.c daemon/front_api.c daemon/http.c \
-	      daemon/multipart.c daemon/json.c \
+DAEMON_SRCS = daemon/coreastrad.c daemon/proc.c daemon/parent.c \
+	      daemon/session.c daemon/knownhosts.c daemon/connect.c \
+	      daemon/control.c daemon/front.c daemon/front_api.c \
+	      daemon/http.c daemon/multipart.c daemon/json.c \
 	      daemon/worker.c daemon/worker_ssh.c daemon/worker_ftp.c \
-	      daemon/spawner.c \
-	      daemon/ftplist.c daemon/datachan.c daemon/sandbox.c
+	      daemon/spawner.c daemon/ftplist.c daemon/datachan.c \
+	      daemon/sandbox.c
 CTL_SRCS    = ctl/coreastractl.c
 
 COMMON_OBJS = $(COMMON_SRCS:%.c=$(BUILD)/%.o)
@@ -125,13 +125,13 @@ FUZZ_BUILD	 = build/fuzz
 FUZZ_SECONDS	?= 60
 FUZZ_RUNS	?= -1
 FUZZ_SMOKE_SECONDS ?= 5
-FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-		   -fno-omit-frame-pointer
+FUZZ_SAN	 = -fsanitize=address,undefined \
+		   -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 # The code under test gets coverage feedback; the harnesses do not, so
 # their byte-by-byte checks do not flood the fuzzer with comparisons.
 FUZZ_HCFLAGS	 = -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon -Iproto \
-		   -Idaemon -Icompat -Itests/fuzz -I$(FUZZ_BUILD) $(PKG_CFLAGS) \
-		   $(FUZZ_SAN)
+		   -Idaemon -Icompat -Itests/fuzz -I$(FUZZ_BUILD) \
+		   $(PKG_CFLAGS) $(FUZZ_SAN)
 FUZZ_CFLAGS	 = $(FUZZ_HCFLAGS) -fsanitize=fuzzer-no-link
 FUZZ_TARGETS	?= fz_http fz_multipart fz_json fz_ftplist fz_config \
 		   fz_imsg_parent
