@@ -56,6 +56,7 @@ struct conf {
 	char		 c_user[CONF_NAME_MAX];	/* "_coreastra" */
 	char		 c_chroot[PATH_MAX];	/* "/var/empty" */
 	int		 c_worker_exec;		/* exec each worker, 0 */
+	unsigned int	 c_worker_batch;	/* forked per spawner, 64 */
 
 	/* control socket */
 	char		 c_control_socket[PATH_MAX];

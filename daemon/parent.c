@@ -290,47 +290,68 @@ parent_worker_begin(struct session *s, const struct msg_w_start *st)
 static void
 parent_spawner_closed(struct peer *p, const char *why)
 {
-	(void)p;
-	log_debug("spawner channel: %s", why);
-	if (parent_env->p_spawner_pid > 0)
-		kill(parent_env->p_spawner_pid, SIGKILL);
+	struct spawner	*sp = p->p_arg;
+
+	log_debug("spawner %d channel: %s", (int)sp->sp_pid, why);
+	kill(sp->sp_pid, SIGKILL);
 }
 
-static int
+/* Kill a spawner that failed us; its reaping fails what it was asked. */
+static void
+parent_spawner_kill(struct spawner *sp)
+{
+	peer_stop(&sp->sp_peer);
+	kill(sp->sp_pid, SIGKILL);
+	if (parent_env->p_spawner == sp)
+		parent_env->p_spawner = NULL;
+}
+
+static struct spawner *
 parent_spawner_start(void)
 {
 	struct parent	*env = parent_env;
+	struct spawner	*sp;
 	int		 chan;
 
-	env->p_spawner_pid = proc_spawn("spawner", NULL, 0, env->p_foreground,
+	if ((sp = calloc(1, sizeof(*sp))) == NULL)
+		return NULL;
+	TAILQ_INIT(&sp->sp_queue);
+	sp->sp_pid = proc_spawn("spawner", NULL, 0, env->p_foreground,
 	    env->p_verbose, &chan);
-	if (env->p_spawner_pid == -1)
-		return -1;
-	if (peer_init(&env->p_spawner, chan, "spawner",
-	    parent_dispatch_spawner, parent_spawner_closed, NULL) == -1) {
-		close(chan);
-		kill(env->p_spawner_pid, SIGKILL);
-		return -1;
+	if (sp->sp_pid == -1) {
+		free(sp);
+		return NULL;
 	}
-	env->p_spawner_up = 1;
-	log_debug("spawner started, pid %d", (int)env->p_spawner_pid);
-	return 0;
+	if (peer_init(&sp->sp_peer, chan, "spawner", parent_dispatch_spawner,
+	    parent_spawner_closed, sp) == -1) {
+		close(chan);
+		kill(sp->sp_pid, SIGKILL);
+		/* Reaped as a stranger: it never took a request. */
+		free(sp);
+		return NULL;
+	}
+	sp->sp_open = 1;
+	TAILQ_INSERT_TAIL(&env->p_spawners, sp, sp_entry);
+	env->p_spawner = sp;
+	log_debug("spawner started, pid %d", (int)sp->sp_pid);
+	return sp;
 }
 
-/* The spawner is gone: every worker still asked for fails to start. */
+/* A spawner ended: every worker still asked of it fails to start. */
 static void
-parent_spawner_lost(void)
+parent_spawner_free(struct spawner *sp)
 {
 	struct parent		*env = parent_env;
 	struct spawn_req	*sr;
 	struct session		*s;
 
-	if (env->p_spawner_up)
-		peer_free(&env->p_spawner);
-	env->p_spawner_up = 0;
-	env->p_spawner_pid = -1;
-	while ((sr = TAILQ_FIRST(&env->p_spawning)) != NULL) {
-		TAILQ_REMOVE(&env->p_spawning, sr, sr_entry);
+	TAILQ_REMOVE(&env->p_spawners, sp, sp_entry);
+	if (env->p_spawner == sp)
+		env->p_spawner = NULL;
+	if (sp->sp_open)
+		peer_free(&sp->sp_peer);
+	while ((sr = TAILQ_FIRST(&sp->sp_queue)) != NULL) {
+		TAILQ_REMOVE(&sp->sp_queue, sr, sr_entry);
 		if ((s = sr->sr_sess) != NULL) {
 			s->s_spawn = NULL;
 			parent_open_fail(s, 500, "internal",
@@ -338,24 +359,28 @@ parent_spawner_lost(void)
 		}
 		free(sr);
 	}
+	free(sp);
 }
 
 /*
- * Ask the spawner for a worker on descriptors fds[] (the remote socket,
- * the CA bundle); they are passed on and closed here.
+ * Ask the current spawner (a new one if there is none) for a worker on
+ * descriptors fds[] (the remote socket, the CA bundle); they are passed
+ * on and closed here.
  */
 static int
 parent_spawner_ask(struct session *s, int *fds, int nfds,
     const struct msg_w_start *st)
 {
 	struct parent		*env = parent_env;
+	struct spawner		*sp;
 	struct spawn_req	*sr;
 	struct msg_spawn	 m;
 	int			 sv[2], i, rv = 0;
 
 	if ((sr = calloc(1, sizeof(*sr))) == NULL)
 		goto fail;
-	if ((!env->p_spawner_up && parent_spawner_start() == -1) ||
+	if (((sp = env->p_spawner) == NULL &&
+	    (sp = parent_spawner_start()) == NULL) ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		goto fail;
 	if (peer_init(&s->s_peer, sv[0], "worker", parent_dispatch_worker,
@@ -369,28 +394,26 @@ parent_spawner_ask(struct session *s, int *fds, int nfds,
 	m.type = s->s_type;
 	m.nfds = nfds + 1;
 	/* Queued messages own their descriptors, failed or not. */
-	rv |= peer_compose(&env->p_spawner, IMSG_SPAWN_FD, 0, sv[1], NULL, 0);
+	rv |= peer_compose(&sp->sp_peer, IMSG_SPAWN_FD, 0, sv[1], NULL, 0);
 	for (i = 0; i < nfds; i++) {
-		rv |= peer_compose(&env->p_spawner, IMSG_SPAWN_FD, 0, fds[i],
+		rv |= peer_compose(&sp->sp_peer, IMSG_SPAWN_FD, 0, fds[i],
 		    NULL, 0);
 		fds[i] = -1;
 	}
-	rv |= peer_compose(&env->p_spawner, IMSG_SPAWN, 0, -1, &m, sizeof(m));
+	rv |= peer_compose(&sp->sp_peer, IMSG_SPAWN, 0, -1, &m, sizeof(m));
 	if (rv != 0) {
-		/*
-		 * Part of the request may be queued: no later request can
-		 * follow it.  The spawner goes; its reaping fails the rest.
-		 */
-		peer_stop(&env->p_spawner);
-		if (env->p_spawner_pid > 0)
-			kill(env->p_spawner_pid, SIGKILL);
+		/* Part of it may be queued: no later request can follow. */
+		parent_spawner_kill(sp);
 		free(sr);
 		return -1;
 	}
 	sr->sr_sess = s;
 	sr->sr_start = *st;
 	s->s_spawn = sr;
-	TAILQ_INSERT_TAIL(&env->p_spawning, sr, sr_entry);
+	TAILQ_INSERT_TAIL(&sp->sp_queue, sr, sr_entry);
+	/* Enough workers share its layout: the next one starts anew. */
+	if (++sp->sp_asked >= env->p_conf.c_worker_batch)
+		env->p_spawner = NULL;
 	return 0;
  fail:
 	free(sr);
@@ -400,18 +423,18 @@ parent_spawner_ask(struct session *s, int *fds, int nfds,
 	return -1;
 }
 
-/* The spawner's answer to the oldest request. */
+/* A spawner's answer to the oldest request it has. */
 void
 parent_dispatch_spawner(struct peer *p, struct imsg *im)
 {
 	struct parent		*env = parent_env;
+	struct spawner		*sp = p->p_arg;
 	struct msg_log		*l = im->data;
 	struct msg_spawned	*m = im->data;
 	struct spawn_req	*sr;
 	struct session		*s;
 	siginfo_t		 si;
 
-	(void)p;
 	if (im->fd != -1)
 		goto bad;
 	if (im->hdr.type == IMSG_LOG && IMSG_IS(im, struct msg_log) &&
@@ -420,9 +443,9 @@ parent_dispatch_spawner(struct peer *p, struct imsg *im)
 		return;
 	}
 	if (im->hdr.type != IMSG_SPAWNED || !IMSG_IS(im, struct msg_spawned) ||
-	    (sr = TAILQ_FIRST(&env->p_spawning)) == NULL)
+	    (sr = TAILQ_FIRST(&sp->sp_queue)) == NULL)
 		goto bad;
-	TAILQ_REMOVE(&env->p_spawning, sr, sr_entry);
+	TAILQ_REMOVE(&sp->sp_queue, sr, sr_entry);
 	s = sr->sr_sess;
 	/* Only a child of ours: it may have died and been reaped already. */
 	memset(&si, 0, sizeof(si));
@@ -438,19 +461,29 @@ parent_dispatch_spawner(struct peer *p, struct imsg *im)
 		    strerror(m->error) : "worker ended at once");
 		parent_open_fail(s, 500, "internal",
 		    "Connection failed: cannot start worker");
+	} else if (s->s_peer.p_dead) {
+		/* Its channel failed or spoke out of turn meanwhile. */
+		s->s_spawn = NULL;
+		kill(m->pid, SIGKILL);
+		parent_open_fail(s, 500, "internal",
+		    "Worker failed: protocol violation");
 	} else {
 		s->s_spawn = NULL;
 		s->s_pid = m->pid;
 		parent_worker_begin(s, &sr->sr_start);
 	}
 	free(sr);
+	/* Retired and done: closing its channel ends it. */
+	if (sp != env->p_spawner && TAILQ_EMPTY(&sp->sp_queue) &&
+	    sp->sp_open) {
+		peer_free(&sp->sp_peer);
+		sp->sp_open = 0;
+	}
 	return;
  bad:
 	log_warnx("spawner %d sent an unexpected message (type %u): "
-	    "killing it", (int)env->p_spawner_pid, im->hdr.type);
-	peer_stop(&env->p_spawner);
-	if (env->p_spawner_pid > 0)
-		kill(env->p_spawner_pid, SIGKILL);
+	    "killing it", (int)sp->sp_pid, im->hdr.type);
+	parent_spawner_kill(sp);
 }
 
 /*
@@ -1010,6 +1043,17 @@ parent_dispatch_worker(struct peer *p, struct imsg *im)
 	struct msg_log		*l = im->data;
 	struct msg_error	*e = im->data;
 
+	/*
+	 * A forked worker says nothing before the parent writes to it,
+	 * which waits for its pid.  Closing the session here would free
+	 * the channel being read: stop reading; the open then fails.
+	 */
+	if (s->s_pid <= 0) {
+		log_warnx("session %s: a worker spoke before it was known "
+		    "(type %u)", s->s_id, im->hdr.type);
+		peer_stop(p);
+		return;
+	}
 	if (im->fd != -1) {
 		parent_worker_bad(s, "an unexpected descriptor", im->hdr.type);
 		return;
@@ -1119,6 +1163,7 @@ static void
 parent_reaped(pid_t pid, int status)
 {
 	struct parent	*env = parent_env;
+	struct spawner	*sp;
 	struct session	*s;
 	struct timeval	 tv = { 0, 100000 };
 	char		 how[128];
@@ -1136,13 +1181,21 @@ parent_reaped(pid_t pid, int status)
 			evtimer_add(env->p_front_timer, &tv);
 		return;
 	}
-	if (pid == env->p_spawner_pid) {
-		if (!env->p_exiting)
-			log_warnx("spawner %d %s: a new one starts when a "
-			    "worker is needed", (int)pid, how);
-		if (!env->p_exiting)
-			env->p_stats.spawner_deaths++;
-		parent_spawner_lost();
+	TAILQ_FOREACH(sp, &env->p_spawners, sp_entry)
+		if (sp->sp_pid == pid)
+			break;
+	if (sp != NULL) {
+		/* A retired one exits 0 once its channel is closed. */
+		if (sp->sp_open || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0) {
+			if (!env->p_exiting) {
+				log_warnx("spawner %d %s: a new one starts "
+				    "when a worker is needed", (int)pid, how);
+				env->p_stats.spawner_deaths++;
+			}
+		} else
+			log_debug("spawner %d retired", (int)pid);
+		parent_spawner_free(sp);
 		return;
 	}
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
@@ -1199,7 +1252,7 @@ parent_children_left(void)
 	struct parent	*env = parent_env;
 	struct session	*s;
 
-	if (env->p_front_pid > 0 || env->p_spawner_pid > 0)
+	if (env->p_front_pid > 0 || !TAILQ_EMPTY(&env->p_spawners))
 		return 1;
 	TAILQ_FOREACH(s, &env->p_dying, s_dying)
 		if (s->s_pid > 0)
@@ -1212,12 +1265,13 @@ static void
 parent_kill_all(int sig)
 {
 	struct parent	*env = parent_env;
+	struct spawner	*sp;
 	struct session	*s;
 
 	if (env->p_front_pid > 0)
 		kill(env->p_front_pid, sig);
-	if (env->p_spawner_pid > 0)
-		kill(env->p_spawner_pid, sig);
+	TAILQ_FOREACH(sp, &env->p_spawners, sp_entry)
+		kill(sp->sp_pid, sig);
 	TAILQ_FOREACH(s, &env->p_dying, s_dying)
 		if (s->s_pid > 0)
 			kill(s->s_pid, sig);
@@ -1232,6 +1286,7 @@ static void
 parent_shutdown(void)
 {
 	struct parent	*env = parent_env;
+	struct spawner	*sp;
 	struct session	*s, *next;
 	int		 i;
 
@@ -1245,8 +1300,8 @@ parent_shutdown(void)
 			(void)imsg_flush(&s->s_peer.p_ib);
 	if (env->p_front_pid > 0)
 		kill(env->p_front_pid, SIGTERM);
-	if (env->p_spawner_pid > 0)
-		kill(env->p_spawner_pid, SIGTERM);
+	TAILQ_FOREACH(sp, &env->p_spawners, sp_entry)
+		kill(sp->sp_pid, SIGTERM);
 	for (i = 0; i < 50 && parent_children_left(); i++) {
 		usleep(20000);
 		parent_sigchld();
@@ -1391,6 +1446,7 @@ void
 parent_set_verbose(int level)
 {
 	struct parent		*env = parent_env;
+	struct spawner		*sp;
 	struct session		*s;
 	struct msg_count	 m;
 
@@ -1401,9 +1457,10 @@ parent_set_verbose(int level)
 	if (env->p_front_up)
 		peer_compose(&env->p_front, IMSG_LOG_VERBOSE, 0, -1, &m,
 		    sizeof(m));
-	if (env->p_spawner_up)
-		peer_compose(&env->p_spawner, IMSG_LOG_VERBOSE, 0, -1, &m,
-		    sizeof(m));
+	TAILQ_FOREACH(sp, &env->p_spawners, sp_entry)
+		if (sp->sp_open && !sp->sp_peer.p_dead)
+			peer_compose(&sp->sp_peer, IMSG_LOG_VERBOSE, 0, -1, &m,
+			    sizeof(m));
 	RB_FOREACH(s, sess_tree, &sess_all)
 		if (s->s_has_peer && !s->s_peer.p_dead)
 			peer_compose(&s->s_peer, IMSG_LOG_VERBOSE, 0, -1, &m,
@@ -1428,8 +1485,7 @@ parent_main(struct parent *env)
 
 	parent_env = env;
 	TAILQ_INIT(&env->p_dying);
-	TAILQ_INIT(&env->p_spawning);
-	env->p_spawner_pid = -1;
+	TAILQ_INIT(&env->p_spawners);
 	/* Workers the spawner forks are orphaned into our care. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		fatal("prctl PR_SET_CHILD_SUBREAPER");

@@ -32,11 +32,9 @@ struct parent {
 	uint32_t	 p_front_gen;
 	struct event	*p_front_timer;
 
-	/* the spawner, started when the first worker is needed */
-	pid_t		 p_spawner_pid;
-	struct peer	 p_spawner;
-	int		 p_spawner_up;
-	TAILQ_HEAD(, spawn_req) p_spawning;	/* in the order asked */
+	/* spawners: the one taking requests, started when needed */
+	struct spawner	*p_spawner;
+	TAILQ_HEAD(, spawner) p_spawners;	/* every one running */
 
 	struct event	*p_sweep;
 	int		 p_exiting;
@@ -44,11 +42,25 @@ struct parent {
 	TAILQ_HEAD(, session) p_dying;
 };
 
-/* A worker the spawner is asked for; the session may go meanwhile. */
+/* A worker a spawner is asked for; the session may go meanwhile. */
 struct spawn_req {
 	TAILQ_ENTRY(spawn_req)	 sr_entry;
 	struct session		*sr_sess;	/* NULL once it closed */
 	struct msg_w_start	 sr_start;	/* sent once it runs */
+};
+
+/*
+ * A spawner forks a bounded number of workers, which share its address
+ * space layout, then retires: it answers what it was asked and exits
+ * when the parent closes its channel.
+ */
+struct spawner {
+	TAILQ_ENTRY(spawner)	 sp_entry;
+	pid_t			 sp_pid;
+	struct peer		 sp_peer;
+	int			 sp_open;	/* sp_peer not yet freed */
+	unsigned int		 sp_asked;	/* workers asked of it */
+	TAILQ_HEAD(, spawn_req)	 sp_queue;	/* in the order asked */
 };
 
 extern struct parent	*parent_env;

@@ -223,6 +223,11 @@ main		: LISTEN ON STRING portopt	{ parse_listen($3, $4); }
 			    sizeof(ps.ps_conf->c_chroot), "chroot", $2);
 		}
 		| WORKERS FORK		{ ps.ps_conf->c_worker_exec = 0; }
+		| WORKERS FORK number {
+			ps.ps_conf->c_worker_exec = 0;
+			parse_uint(&ps.ps_conf->c_worker_batch,
+			    "workers per spawner", $3, 1, 100000);
+		}
 		| WORKERS EXEC		{ ps.ps_conf->c_worker_exec = 1; }
 		| CONTROL SOCKET STRING {
 			parse_path(ps.ps_conf->c_control_socket,
@@ -964,6 +969,7 @@ conf_defaults(struct conf *c)
 	c->c_nlisten = 1;
 
 	c->c_max_sessions = 20;
+	c->c_worker_batch = 64;
 	c->c_idle_timeout = 30 * 60;
 	c->c_connect_timeout = 10;
 	c->c_command_timeout = 60;
@@ -1175,7 +1181,10 @@ conf_print(FILE *fp, const struct conf *c)
 	fputc('\n', fp);
 	conf_print_str(fp, "user", c->c_user);
 	conf_print_str(fp, "chroot", c->c_chroot);
-	fprintf(fp, "workers %s\n", c->c_worker_exec ? "exec" : "fork");
+	if (c->c_worker_exec)
+		fprintf(fp, "workers exec\n");
+	else
+		fprintf(fp, "workers fork %u\n", c->c_worker_batch);
 	conf_print_str(fp, "control socket", c->c_control_socket);
 	conf_print_str(fp, "control group", c->c_control_group);
 

@@ -72,16 +72,6 @@ ftp_open()
 	    ca_fail "no session_id in $(cat "$W/body")"
 }
 
-# Print the worker PID of session $1, as coreastractl reports it.
-worker_of()
-{
-	_wp=$(ctlj show session "$1" | jq -r .pid)
-	case $_wp in
-	''|null|*[!0-9]*) ca_fail "no worker pid for session $1" ;;
-	esac
-	echo "$_wp"
-}
-
 # Fail unless the last answer is an error with status $1 and code $2.
 expect_error()
 {
@@ -270,8 +260,8 @@ worker_kill_body()
 	ssh_open; c=$SID
 	ftp_open; f=$SID
 	ftp_open; g=$SID
-	wa=$(worker_of "$a")
-	wf=$(worker_of "$f")
+	wa=$(ca_worker_of "$a")
+	wf=$(ca_worker_of "$f")
 	front=$(ca_front)
 
 	bg_download "$b" "$RD/big" dl 10M
@@ -336,8 +326,8 @@ worker_sandbox_body()
 	ssh_open; a=$SID
 	ftp_open; f=$SID
 	ssh_open; b=$SID
-	wa=$(worker_of "$a")
-	wf=$(worker_of "$f")
+	wa=$(ca_worker_of "$a")
+	wf=$(ca_worker_of "$f")
 	[ "$(stat_of .worker_deaths.sandbox)" = 0 ] ||
 	    ca_fail "sandbox deaths before the test"
 
@@ -612,8 +602,8 @@ remote_kill()
 	wait_size "$W/dl" 300 $((1024 * 1024)) ||
 	    ca_fail "the download did not start"
 	sleep 1
-	wd=$(worker_of "$1")
-	wu=$(worker_of "$4")
+	wd=$(ca_worker_of "$1")
+	wu=$(ca_worker_of "$4")
 	victims=$( (remote_end "$wd" "$2"; remote_end "$wu" "$2") |
 	    sort -u | tr '\n' ' ')
 	[ -n "$victims" ] || ca_fail "no server process found for $wd, $wu"
@@ -708,7 +698,7 @@ remote_kill_ftp_cleanup()
 # that uses it).
 client_cut()
 {
-	w=$(worker_of "$1")
+	w=$(ca_worker_of "$1")
 	bg_download "$1" "$2/big" dl 2M --max-time 3
 	wait_file "$W/dl.rc" 300 || ca_fail "curl --max-time 3 did not end"
 	[ "$(cat "$W/dl.rc")" != 0 ] || ca_fail "the download completed"
@@ -716,7 +706,7 @@ client_cut()
 	wait_idle "$1" 300 || ca_fail "session $1 still busy after the cut" \
 	    "download: $(cat "$W/sess.json")"
 	api_expect 200 GET "/connections/$1"
-	[ "$(worker_of "$1")" = "$w" ] || ca_fail "the worker changed"
+	[ "$(ca_worker_of "$1")" = "$w" ] || ca_fail "the worker changed"
 	CA_CURL_TIMEOUT=20 $3
 
 	bg_upload "$1" "$2/cut" 2M up
@@ -726,7 +716,7 @@ client_cut()
 	wait_idle "$1" 300 || ca_fail "session $1 still busy after the cut" \
 	    "upload: $(cat "$W/sess.json")"
 	[ -e "$2/cut" ] && ca_fail "the cut upload left $2/cut"
-	[ "$(worker_of "$1")" = "$w" ] || ca_fail "the worker changed"
+	[ "$(ca_worker_of "$1")" = "$w" ] || ca_fail "the worker changed"
 	CA_CURL_TIMEOUT=20 $3
 	t1=$(awk '{ print $14 + $15 }' "/proc/$w/stat")
 	sleep 1

@@ -839,6 +839,13 @@ check_worker()
 	[ "$(jget stdout)" = "$SSHD_USER" ] || ca_fail "id: $(cat "$W/body")"
 }
 
+# Print where libc is mapped in the worker of session $1: its layout.
+libc_base()
+{
+	awk '/\/libc\.so/ { split($1, a, "-"); print a[1]; exit }' \
+	    "/proc/$(ca_worker_of "$1")/maps"
+}
+
 atf_test_case worker_sandbox cleanup
 worker_sandbox_head()
 {
@@ -875,9 +882,54 @@ worker_exec_body()
 	k=$(jget session_id)
 	api_expect 200 POST "/connections/$k/execute" '{"command": "echo k"}'
 	[ "$(jget stdout)" = k ] || ca_fail "execute: $(cat "$W/body")"
+	# Each exec'd worker has its own layout.
+	[ "$(libc_base "$SID")" != "$(libc_base "$k")" ] ||
+	    ca_fail "two exec'd workers have libc at $(libc_base "$k")"
 	ca_stop
 }
 worker_exec_cleanup()
+{
+	ssh_cleanup
+}
+
+atf_test_case spawner_batch cleanup
+spawner_batch_head()
+{
+	atf_set descr "the workers one spawner forks share its layout; after" \
+	    "'workers fork 2' a new spawner, with a new layout, takes over"
+	atf_set timeout 120
+	atf_set require.user root
+}
+spawner_batch_body()
+{
+	ssh_up "workers fork 2"
+	ssh_open; a=$SID
+	sp1=$(ca_children_like spawner)
+	ssh_open; b=$SID
+	ssh_open; c=$SID
+	sp2=$(ca_children_like spawner)
+	[ -n "$sp1" ] && [ -n "$sp2" ] && [ "$sp1" != "$sp2" ] ||
+	    ca_fail "spawners: '$sp1', then '$sp2'"
+	# The first one retired once it had answered: it is gone.
+	ca_wait_gone "$sp1" 50 || ca_fail "spawner $sp1 did not retire"
+	la=$(libc_base "$a") lb=$(libc_base "$b") lc=$(libc_base "$c")
+	echo "libc at $la, $lb, $lc"
+	[ -n "$la" ] && [ "$la" = "$lb" ] ||
+	    ca_fail "one spawner's workers differ: $la, $lb"
+	[ "$lc" != "$la" ] || ca_fail "a new spawner kept the layout $la"
+	for s in $a $b $c; do
+		api_expect 200 POST "/connections/$s/execute" \
+		    '{"command": "echo ok"}'
+		[ "$(jget stdout)" = ok ] || ca_fail "execute on $s"
+	done
+	grep -q "spawner $sp1 .*a new one starts" "$CA_LOG" &&
+	    ca_fail "a retirement was logged as a death:" \
+	    "$(grep "spawner" "$CA_LOG")"
+	n=$("$CA_CTL" -s "$W/ctl.sock" -j show stats | jq -r .spawner_deaths)
+	[ "$n" = 0 ] || ca_fail "spawner deaths: $n"
+	ca_stop
+}
+spawner_batch_cleanup()
 {
 	ssh_cleanup
 }
@@ -899,4 +951,5 @@ atf_init_test_cases()
 	atf_add_test_case worker_crash
 	atf_add_test_case worker_sandbox
 	atf_add_test_case worker_exec
+	atf_add_test_case spawner_batch
 }

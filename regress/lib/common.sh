@@ -29,6 +29,7 @@
 #	jget FILTER		print a jq filter (".a.b" or "a") of $W/body
 #	header NAME		print a response header's value from $W/headers
 #	ca_children, ca_front, ca_workers	PIDs under the daemon
+#	ca_worker_of ID		the worker PID of a session (coreastractl)
 #	ca_status PID FIELD	a field of /proc/PID/status
 #	ca_cmdline PID		a process's title
 #	ca_alive PID, ca_wait_gone PID TENTHS	process state
@@ -245,6 +246,16 @@ ca_front()
 ca_workers()
 {
 	ca_children_like worker
+}
+
+# Print the worker PID of session $1, as coreastractl reports it.
+ca_worker_of()
+{
+	_wp=$("$CA_CTL" -s "$W/ctl.sock" -j show session "$1" | jq -r .pid)
+	case $_wp in
+	''|null|*[!0-9]*) ca_fail "no worker pid for session $1" ;;
+	esac
+	echo "$_wp"
 }
 
 # Print field $2 of /proc/$1/status, tabs kept inside the value.

@@ -70,7 +70,8 @@
 #define FZP_S_POLICY	0x18	/* host key policy; 3: also insecure FTPS */
 #define FZP_S_FRONTDOWN	0x20	/* the front has died */
 #define FZP_S_RAW	0x40	/* raw framed bytes for one sender */
-#define FZP_S_EXPIRED	0x80	/* session 3 is past its idle timeout */
+#define FZP_S_EXPIRED	0x80	/* session 3 is past its idle timeout,
+				   and the spawner is retired */
 
 /* Record flags. */
 #define FZP_R_SHAPE	0x03	/* 0 exact, 1 exact + delta, 2 raw, 3 empty */
@@ -113,6 +114,7 @@ static int		 fzp_khfd = -1;
 static int		 fzp_fdcount;		/* open before the run */
 static int		 fzp_front_end = -1;	/* the front's end */
 static int		 fzp_worker_end[FZP_NSESS];
+static struct spawner	 fzp_spawner;
 static int		 fzp_spawner_end = -1;	/* the spawner's end */
 static unsigned long	 fzp_kills[FZP_NPIDS];
 static int		 fzp_lax_kh;		/* FZ_LAX_KNOWN_HOSTS set */
@@ -180,7 +182,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	parent_env = &fzp_env;
 	TAILQ_INIT(&fzp_env.p_dying);
-	TAILQ_INIT(&fzp_env.p_spawning);
+	TAILQ_INIT(&fzp_env.p_spawners);
 	return 0;
 }
 
@@ -280,7 +282,7 @@ fzp_spawn_req(struct session *s)
 		strlcpy(sr->sr_start.addr, "192.0.2.1",
 		    sizeof(sr->sr_start.addr));
 	}
-	TAILQ_INSERT_TAIL(&fzp_env.p_spawning, sr, sr_entry);
+	TAILQ_INSERT_TAIL(&fzp_spawner.sp_queue, sr, sr_entry);
 }
 
 /* Session i of fzp_sessions, with its worker channel. */
@@ -345,11 +347,16 @@ fzp_setup(int setup)
 	if (peer_init(&fzp_env.p_front, fzp_pair(&fzp_front_end), "front",
 	    parent_dispatch_front, NULL, NULL) == -1)
 		abort();
-	fzp_env.p_spawner_up = 1;
-	fzp_env.p_spawner_pid = FZP_PID_BASE + 1 + FZP_SPAWNER;
-	if (peer_init(&fzp_env.p_spawner, fzp_pair(&fzp_spawner_end),
-	    "spawner", parent_dispatch_spawner, NULL, NULL) == -1)
+	memset(&fzp_spawner, 0, sizeof(fzp_spawner));
+	TAILQ_INIT(&fzp_spawner.sp_queue);
+	fzp_spawner.sp_pid = FZP_PID_BASE + 1 + FZP_SPAWNER;
+	if (peer_init(&fzp_spawner.sp_peer, fzp_pair(&fzp_spawner_end),
+	    "spawner", parent_dispatch_spawner, NULL, &fzp_spawner) == -1)
 		abort();
+	fzp_spawner.sp_open = 1;
+	TAILQ_INSERT_TAIL(&fzp_env.p_spawners, &fzp_spawner, sp_entry);
+	/* A retired spawner is closed once it has answered everything. */
+	fzp_env.p_spawner = (setup & FZP_S_EXPIRED) ? NULL : &fzp_spawner;
 	memset(fzp_kills, 0, sizeof(fzp_kills));
 	if (!(setup & FZP_S_PIDS))
 		fzp_spawn_req(NULL);
@@ -651,7 +658,7 @@ fzp_check_table(void)
 	}
 	FZ_CHECK(n == sess_count);
 	/* A session waits for the spawner, or has a pid, or neither. */
-	TAILQ_FOREACH(sr, &fzp_env.p_spawning, sr_entry)
+	TAILQ_FOREACH(sr, &fzp_spawner.sp_queue, sr_entry)
 		if (sr->sr_sess != NULL) {
 			FZ_CHECK(sr->sr_sess->s_spawn == sr);
 			FZ_CHECK(sr->sr_sess->s_linked);
@@ -687,11 +694,11 @@ fzp_dispatch(int sender, struct imsg *im)
 			FZ_CHECK(fzp_kills[0] > kills);
 	} else if (sender == FZP_SPAWNER) {
 		/* Once stopped, the parent reads no more from it. */
-		if (fzp_env.p_spawner.p_dead)
+		if (!fzp_spawner.sp_open || fzp_spawner.sp_peer.p_dead)
 			return;
 		bad = fzp_malformed(FZP_SPAWNER, im);
 		kills = fzp_kills[1 + FZP_SPAWNER];
-		parent_dispatch_spawner(&fzp_env.p_spawner, im);
+		parent_dispatch_spawner(&fzp_spawner.sp_peer, im);
 		if (bad)
 			FZ_CHECK(fzp_kills[1 + FZP_SPAWNER] > kills);
 	} else {
@@ -868,7 +875,7 @@ fzp_drain_all(void)
 	int		 i;
 
 	fzp_drain(&fzp_env.p_front, fzp_front_end, fzp_check_reply);
-	fzp_drain(&fzp_env.p_spawner, fzp_spawner_end, fzp_check_spawner);
+	fzp_drain(&fzp_spawner.sp_peer, fzp_spawner_end, fzp_check_spawner);
 	for (i = 0; i < FZP_NSESS; i++)
 		if ((s = fzp_find(i)) != NULL && s->s_has_peer)
 			fzp_drain(&s->s_peer, fzp_worker_end[i],
@@ -932,13 +939,19 @@ fzp_teardown(void)
 			peer_free(&s->s_peer);
 		sess_free(s);
 	}
+	/* Closed by the parent only if retired and done. */
+	FZ_CHECK(fzp_spawner.sp_open || (fzp_env.p_spawner == NULL &&
+	    TAILQ_EMPTY(&fzp_spawner.sp_queue)));
 	/* Requests left unanswered: their sessions have all closed. */
-	while ((sr = TAILQ_FIRST(&fzp_env.p_spawning)) != NULL) {
+	while ((sr = TAILQ_FIRST(&fzp_spawner.sp_queue)) != NULL) {
 		FZ_CHECK(sr->sr_sess == NULL);
-		TAILQ_REMOVE(&fzp_env.p_spawning, sr, sr_entry);
+		TAILQ_REMOVE(&fzp_spawner.sp_queue, sr, sr_entry);
 		free(sr);
 	}
-	peer_free(&fzp_env.p_spawner);
+	if (fzp_spawner.sp_open)
+		peer_free(&fzp_spawner.sp_peer);
+	TAILQ_REMOVE(&fzp_env.p_spawners, &fzp_spawner, sp_entry);
+	fzp_env.p_spawner = NULL;
 	close(fzp_spawner_end);
 	peer_free(&fzp_env.p_front);
 	close(fzp_front_end);
