@@ -1167,6 +1167,7 @@ parent_reaped(pid_t pid, int status)
 	struct session	*s;
 	struct timeval	 tv = { 0, 100000 };
 	char		 how[128];
+	int		 dying;
 
 	proc_status_str(status, how, sizeof(how));
 	if (pid == env->p_front_pid) {
@@ -1198,21 +1199,26 @@ parent_reaped(pid_t pid, int status)
 		parent_spawner_free(sp);
 		return;
 	}
+	TAILQ_FOREACH(s, &env->p_dying, s_dying)
+		if (s->s_pid == pid)
+			break;
+	dying = s != NULL;
+	if (!dying)
+		RB_FOREACH(s, sess_tree, &sess_all)
+			if (s->s_pid == pid)
+				break;
+	if (s == NULL) {
+		/* A worker whose spawner died before telling us its pid. */
+		log_debug("child %d %s", (int)pid, how);
+		return;
+	}
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
 		env->p_stats.deaths_sandbox++;
 	else if (WIFSIGNALED(status))
 		env->p_stats.deaths_signal++;
 	else
 		env->p_stats.deaths_exit++;
-	TAILQ_FOREACH(s, &env->p_dying, s_dying)
-		if (s->s_pid == pid)
-			break;
-	if (s == NULL) {
-		RB_FOREACH(s, sess_tree, &sess_all)
-			if (s->s_pid == pid)
-				break;
-		if (s == NULL)
-			return;
+	if (!dying) {
 		log_warnx("session %s: worker %d %s", s->s_id, (int)pid, how);
 		s->s_pid = -1;
 		if (s->s_state == SESS_CONNECTING)

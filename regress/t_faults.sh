@@ -583,6 +583,12 @@ spawner_kill_opening_body()
 	for sid in $(jget '.sessions[].id'); do
 		expect_exec "$sid"
 	done
+	# Workers forked for requests the spawner never answered are not
+	# any session's: their ends are not counted as worker deaths.
+	d=$(stat_of '.worker_deaths | .exit + .signal + .sandbox')
+	[ "$d" = 0 ] || ca_fail "worker deaths counted: $d"
+	[ "$(stat_of .spawner_deaths)" = 1 ] ||
+	    ca_fail "spawner deaths: $(stat_of .spawner_deaths)"
 	ssh_open
 	expect_exec "$SID"
 	ca_stop
