@@ -174,6 +174,35 @@ imsg_flush_blocking(struct imsgbuf *ib)
 	return rv;
 }
 
+/*
+ * Wait up to timeout_ms (-1: without end) for the next message: 1 with
+ * it in im, 0 on timeout, -1 with errno set (EPIPE: the peer closed).
+ */
+int
+imsg_get_blocking(struct imsgbuf *ib, struct imsg *im, int timeout_ms)
+{
+	struct pollfd	 pfd;
+	ssize_t		 n;
+	int		 rv;
+
+	for (;;) {
+		if ((rv = imsg_get(ib, im)) != 0)
+			return rv;
+		pfd.fd = ib->ib_fd;
+		pfd.events = POLLIN;
+		if ((rv = poll(&pfd, 1, timeout_ms)) == -1 && errno != EINTR)
+			return -1;
+		if (rv == 0)
+			return 0;
+		if ((n = imsg_read(ib)) == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return -1;
+	}
+}
+
 /* Keep the descriptors a recvmsg brought, in arrival order. */
 static int
 imsg_collect_fds(struct imsgbuf *ib, struct msghdr *msg)

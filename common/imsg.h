@@ -59,6 +59,7 @@ int	imsg_flush(struct imsgbuf *);
 int	imsg_flush_blocking(struct imsgbuf *);
 ssize_t	imsg_read(struct imsgbuf *);
 int	imsg_get(struct imsgbuf *, struct imsg *);
+int	imsg_get_blocking(struct imsgbuf *, struct imsg *, int);
 void	imsg_free(struct imsg *);
 int	imsg_take_fd(struct imsg *);
 

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,26 +268,8 @@ int
 proc_child_recv(struct imsgbuf *ib, struct imsg *im, uint32_t type,
     size_t len)
 {
-	struct pollfd	 pfd;
-	ssize_t		 n;
-	int		 rv;
-
-	for (;;) {
-		if ((rv = imsg_get(ib, im)) == -1)
-			return -1;
-		if (rv == 1)
-			break;
-		pfd.fd = ib->ib_fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
-			return -1;
-		if ((n = imsg_read(ib)) == 0) {
-			errno = EPIPE;
-			return -1;
-		}
-		if (n == -1 && errno != EAGAIN)
-			return -1;
-	}
+	if (imsg_get_blocking(ib, im, -1) == -1)
+		return -1;
 	if (im->hdr.type != type || im->hdr.len != len) {
 		imsg_free(im);
 		errno = EBADMSG;

@@ -15,8 +15,8 @@
  * The spawner reads nothing but the parent's messages and never holds
  * a credential; it keeps the parent's privileges because each worker
  * enters its own sandbox (chroot, user, seccomp) after the fork.
- * Workers share the spawner's address space layout; with "worker
- * spawn exec" in the configuration every worker is exec'd instead.
+ * Workers share the spawner's address space layout; with "workers
+ * exec" in the configuration every worker is exec'd instead.
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
@@ -25,7 +25,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,24 +46,11 @@ static pid_t		 spawner_parent;
 static void
 spawner_recv(struct imsg *im)
 {
-	struct pollfd	 pfd;
-	ssize_t		 n;
-	int		 rv;
-
-	for (;;) {
-		if ((rv = imsg_get(&spawner_ib, im)) == -1)
-			fatalx("bad message from the parent");
-		if (rv == 1)
-			return;
-		pfd.fd = spawner_ib.ib_fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
-			fatal("poll");
-		if ((n = imsg_read(&spawner_ib)) == 0)
-			exit(0);
-		if (n == -1 && errno != EAGAIN && errno != EINTR)
-			fatal("read from the parent");
-	}
+	if (imsg_get_blocking(&spawner_ib, im, -1) == 1)
+		return;
+	if (errno == EPIPE)
+		exit(0);
+	fatal("message from the parent");
 }
 
 /*

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,26 +110,14 @@ worker_fail(const struct dc_result *r)
 static int
 worker_recv(struct imsg *im, int timeout_ms)
 {
-	struct pollfd	 pfd;
-	ssize_t		 n;
-	int		 rv;
+	int	 rv;
 
-	for (;;) {
-		if ((rv = imsg_get(&worker_ib, im)) == -1)
-			fatal("message from parent");
-		if (rv == 1)
-			return 1;
-		pfd.fd = worker_ib.ib_fd;
-		pfd.events = POLLIN;
-		if ((rv = poll(&pfd, 1, timeout_ms)) == -1 && errno != EINTR)
-			fatal("poll");
-		if (rv == 0)
-			return 0;
-		if ((n = imsg_read(&worker_ib)) == 0)
+	if ((rv = imsg_get_blocking(&worker_ib, im, timeout_ms)) == -1) {
+		if (errno == EPIPE)
 			fatalx("parent went away");
-		if (n == -1 && errno != EAGAIN)
-			fatal("read from parent");
+		fatal("message from parent");
 	}
+	return rv;
 }
 
 /* Receive a message that must be of this type and size. */

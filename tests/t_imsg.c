@@ -1,9 +1,11 @@
 /*
  * Unit tests for the imsg framing layer: round trips, descriptor passing,
- * partial reads and writes, malformed and oversized messages.
+ * partial reads and writes, malformed and oversized messages, the
+ * blocking receive.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <atf-c.h>
 #include <errno.h>
@@ -264,6 +266,59 @@ ATF_TC_BODY(truncated, tc)
 	imsgbuf_clear(&b);
 }
 
+/*
+ * The blocking receive: a timeout with nothing sent, a message that
+ * arrives in two writes from another process, then the peer's close.
+ */
+ATF_TC_WITHOUT_HEAD(blocking);
+ATF_TC_BODY(blocking, tc)
+{
+	struct imsgbuf	 b;
+	struct imsg	 im;
+	struct imsg_hdr	 hdr;
+	pid_t		 pid;
+	int		 sv[2], status;
+
+	t_pair(sv);
+	ATF_REQUIRE(imsgbuf_init(&b, sv[1]) == 0);
+	ATF_CHECK_EQ(imsg_get_blocking(&b, &im, 50), 0);
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.type = 42;
+	hdr.len = 4;
+	ATF_REQUIRE((pid = fork()) != -1);
+	if (pid == 0) {
+		if (write(sv[0], &hdr, sizeof(hdr)) != sizeof(hdr))
+			_exit(1);
+		usleep(100000);
+		_exit(write(sv[0], "wxyz", 4) != 4);
+	}
+	close(sv[0]);
+	ATF_REQUIRE_EQ(imsg_get_blocking(&b, &im, 10000), 1);
+	ATF_CHECK_EQ(im.hdr.type, 42u);
+	ATF_CHECK_EQ(im.hdr.len, 4u);
+	ATF_CHECK(memcmp(im.data, "wxyz", 4) == 0);
+	imsg_free(&im);
+	ATF_REQUIRE(waitpid(pid, &status, 0) == pid);
+	ATF_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	ATF_CHECK_EQ(imsg_get_blocking(&b, &im, 10000), -1);
+	ATF_CHECK_EQ(errno, EPIPE);
+	imsgbuf_clear(&b);
+	close(sv[1]);
+
+	/* A malformed header is an error, not a wait. */
+	t_pair(sv);
+	ATF_REQUIRE(imsgbuf_init(&b, sv[1]) == 0);
+	hdr.len = IMSG_MAX_PAYLOAD + 1;
+	ATF_REQUIRE(write(sv[0], &hdr, sizeof(hdr)) == sizeof(hdr));
+	ATF_CHECK_EQ(imsg_get_blocking(&b, &im, 10000), -1);
+	ATF_CHECK_EQ(errno, EBADMSG);
+	imsgbuf_clear(&b);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, roundtrip);
@@ -273,5 +328,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, oversize);
 	ATF_TP_ADD_TC(tp, malformed);
 	ATF_TP_ADD_TC(tp, truncated);
+	ATF_TP_ADD_TC(tp, blocking);
 	return atf_no_error();
 }
