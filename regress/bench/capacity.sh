@@ -20,6 +20,10 @@
 # test user).
 #
 # usage: sh regress/bench/capacity.sh [sessions [secs [clients [conc]]]]
+#
+# WORKERS=exec in the environment starts every worker with "workers
+# exec" (each exec'd afresh) instead of forked from the spawner, the
+# default, to show what the spawner saves.
 
 cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
@@ -27,6 +31,11 @@ nsess=${1:-1000}
 secs=${2:-60}
 nclients=${3:-32}
 conc=${4:-32}
+workers=${WORKERS:-fork}
+case $workers in
+fork|exec) ;;
+*) echo "capacity: WORKERS must be fork or exec" >&2; exit 1 ;;
+esac
 
 make -s all >/dev/null || { echo "capacity: make failed" >&2; exit 1; }
 # A thousand sessions take a thousand workers and sshd processes, and as
@@ -106,12 +115,12 @@ memory_report()
 }
 
 echo "capacity: starting sshd and coreastrad ($nsess sessions," \
-    "$nclients clients, $secs s)"
+    "$nclients clients, $secs s, workers $workers)"
 sshd_start "$tmp/sshd" "MaxStartups 2000:30:4000
 MaxSessions 10" >/dev/null || { echo "capacity: sshd did not start" >&2
 	exit 1; }
 ca_setup "max sessions $((nsess + 100))" "max clients 2000" \
-    "connect timeout 120s" "idle timeout 1h"
+    "connect timeout 120s" "idle timeout 1h" "workers $workers"
 ca_start
 trap bench_exit EXIT
 
@@ -248,7 +257,8 @@ ok=yes
 [ "$idle_per" -le 1024 ] && [ "$load_per" -le 1024 ] || ok=no
 echo "capacity: goal ($nsess sessions, <= 1024 kB PSS each, no error):" \
     "$ok"
-echo "capacity: summary: sessions $opened/$nsess, open time" \
-    "$open_ms ms, PSS/session idle $idle_per kB, loaded $load_per kB," \
-    "requests $nreq, errors $nerr, p50 $p50 ms, p99 $p99 ms"
+echo "capacity: summary: workers $workers, sessions $opened/$nsess," \
+    "open time $open_ms ms, PSS/session idle $idle_per kB," \
+    "loaded $load_per kB, requests $nreq, errors $nerr, p50 $p50 ms," \
+    "p99 $p99 ms"
 ca_stop
