@@ -231,12 +231,6 @@ rep()
 	head -c "$1" /dev/zero | tr '\0' "$2"
 }
 
-# Milliseconds since the epoch.
-now_ms()
-{
-	echo $(($(date +%s%N) / 1000000))
-}
-
 atf_test_case http_malformed cleanup
 http_malformed_head()
 {
@@ -446,28 +440,6 @@ json_malformed_body()
 json_malformed_cleanup()
 {
 	bad_cleanup
-}
-
-# Open an SSH session (extra JSON fields in $1); sets SID.
-ssh_open()
-{
-	api_expect 201 POST /connections/ssh "$(jq -cn \
-	    --arg u "$SSHD_USER" --arg p "$SSHD_PASS" \
-	    --argjson port "$SSHD_PORT" --argjson x "${1:-{\}}" \
-	    '{host: "127.0.0.1", port: $port, username: $u, password: $p} +
-	    $x')"
-	SID=$(jget session_id)
-}
-
-# Open an FTP session (extra JSON fields in $1); sets SID.
-ftp_open()
-{
-	api_expect 201 POST /connections/ftp "$(jq -cn \
-	    --arg u "$FTPD_USER" --arg p "$FTPD_PASS" \
-	    --argjson port "$FTPD_PORT" --argjson x "${1:-{\}}" \
-	    '{host: "127.0.0.1", port: $port, username: $u, password: $p} +
-	    $x')"
-	SID=$(jget session_id)
 }
 
 # Start sshd, vsftpd and coreastrad; open one session of each (SSH_ID,

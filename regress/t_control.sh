@@ -39,18 +39,6 @@ jout()
 	jq -r "$1" "$W/out" 2>/dev/null
 }
 
-# Open an SSH session with the password; sets SID.
-ssh_open()
-{
-	api_expect 201 POST /connections/ssh "$(jq -cn --arg u "$SSHD_USER" \
-	    --arg p "$SSHD_PASS" --argjson port "$SSHD_PORT" --arg n "$1" \
-	    '{host: "127.0.0.1", port: $port, username: $u, password: $p,
-	    name: $n}')"
-	SID=$(jget session_id)
-	[ -n "$SID" ] && [ "$SID" != null ] ||
-	    ca_fail "no session_id in $(cat "$W/body")"
-}
-
 # Run a command as nobody, group nogroup, no supplementary groups.
 as_nobody()
 {
@@ -70,12 +58,6 @@ nobody_dir()
 		cp "$CA_CTL" "$NCTL" && chmod 0755 "$NCTL" || atf_fail "cp"
 	fi
 	CA_DAEMON_FLAGS="-s $D/ctl.sock"
-}
-
-# Milliseconds since the epoch.
-now_ms()
-{
-	echo $(($(date +%s%N) / 1000000))
 }
 
 # Skip unless netcat-openbsd's nc, which speaks to UNIX sockets, is here.
@@ -150,9 +132,9 @@ commands_body()
 	sshd_start "$PWD/sshd" || atf_fail "sshd did not start"
 	ca_setup
 	ca_start
-	ssh_open one
+	ssh_open '{"name": "one"}'
 	S1=$SID
-	ssh_open two
+	ssh_open '{"name": "two"}'
 	S2=$SID
 	api_expect 200 POST "/connections/$S1/execute" '{"command": "echo hi"}'
 
@@ -241,7 +223,7 @@ commands_body()
 	    ca_fail "debug lines before log verbose"
 	ctl_expect 0 log verbose
 	has_line "$W/out" '^logging verbose$'
-	ssh_open three
+	ssh_open '{"name": "three"}'
 	has_line "$CA_LOG" ': host key ssh-ed25519 SHA256:'
 	ctl_expect 0 -j log brief
 	[ "$(jout .message)" = "logging brief" ] || ca_fail "$(cat "$W/out")"

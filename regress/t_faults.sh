@@ -30,57 +30,10 @@ faults_cleanup()
 	return 0
 }
 
-# Milliseconds since the epoch.
-now_ms()
-{
-	echo $(($(date +%s%N) / 1000000))
-}
-
-# Print the SHA-256 of file $1.
-sha()
-{
-	sha256sum <"$1" | cut -d' ' -f1
-}
-
 # Run coreastractl on the test daemon, JSON output on stdout.
 ctlj()
 {
 	"$CA_CTL" -s "$W/ctl.sock" -j "$@"
-}
-
-# Open an SSH session with the password; sets SID.
-ssh_open()
-{
-	api_expect 201 POST /connections/ssh "$(jq -cn \
-	    --arg u "$SSHD_USER" --arg p "$SSHD_PASS" \
-	    --argjson port "$SSHD_PORT" \
-	    '{host: "127.0.0.1", port: $port, username: $u, password: $p}')"
-	SID=$(jget session_id)
-	[ -n "$SID" ] && [ "$SID" != null ] ||
-	    ca_fail "no session_id in $(cat "$W/body")"
-}
-
-# Open an FTP session (passive, no TLS); sets SID.
-ftp_open()
-{
-	api_expect 201 POST /connections/ftp "$(jq -cn \
-	    --arg u "$FTPD_USER" --arg p "$FTPD_PASS" \
-	    --argjson port "$FTPD_PORT" \
-	    '{host: "127.0.0.1", port: $port, username: $u, password: $p}')"
-	SID=$(jget session_id)
-	[ -n "$SID" ] && [ "$SID" != null ] ||
-	    ca_fail "no session_id in $(cat "$W/body")"
-}
-
-# Fail unless the last answer is an error with status $1 and code $2.
-expect_error()
-{
-	[ "$STATUS" = "$1" ] || ca_fail "status $STATUS, expected $1:" \
-	    "$(head -c 600 "$W/body")"
-	[ "$(jget code)" = "$2" ] || ca_fail "code '$(jget code)'," \
-	    "expected $2: $(head -c 600 "$W/body")"
-	[ "$(jget '.error | type')" = string ] ||
-	    ca_fail "no error sentence: $(head -c 600 "$W/body")"
 }
 
 # Fail unless session $1 answers 404 session_not_found.

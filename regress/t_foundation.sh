@@ -5,12 +5,6 @@
 
 . "$(atf_get_srcdir)/lib/common.sh"
 
-# Milliseconds since the epoch.
-now_ms()
-{
-	echo $(($(date +%s%N) / 1000000))
-}
-
 # Send the raw bytes $1 (a printf format) and print the response's
 # status line.  The connection stays open for writing meanwhile: a
 # half-closed request is not the case tested here.

@@ -41,26 +41,6 @@ json_ftp()
 	    '{host: $h, port: $port, username: $u, password: $p, tls: $tls}'
 }
 
-# Open a session in TLS mode $1; sets SID.
-ftp_open()
-{
-	api_expect 201 POST /connections/ftp "$(json_ftp "$1")"
-	SID=$(jget session_id)
-	[ -n "$SID" ] && [ "$SID" != null ] ||
-	    ca_fail "no session_id in $(cat "$W/body")"
-}
-
-# Fail unless the last answer is an error with status $1 and code $2.
-expect_error()
-{
-	[ "$STATUS" = "$1" ] || ca_fail "status $STATUS, expected $1:" \
-	    "$(head -c 600 "$W/body")"
-	[ "$(jget code)" = "$2" ] || ca_fail "code '$(jget code)'," \
-	    "expected $2: $(head -c 600 "$W/body")"
-	[ "$(jget '.error | type')" = string ] ||
-	    ca_fail "no error sentence: $(head -c 600 "$W/body")"
-}
-
 # Fail unless the last error sentence matches extended regex $1, any case.
 expect_message()
 {
@@ -78,12 +58,6 @@ as_user()
 urlenc()
 {
 	jq -rn --arg s "$1" '$s | @uri'
-}
-
-# Print the SHA-256 of file $1.
-sha()
-{
-	sha256sum <"$1" | cut -d' ' -f1
 }
 
 # Print the number of lines in the vsftpd protocol log (made on the
@@ -202,7 +176,7 @@ check_upload()
 transfers()
 {
 	ftp_up "$1" 'max file size none'
-	ftp_open "$1"
+	ca_open ftp "$(json_ftp "$1")"
 	: >"$W/f0"
 	head -c 70001 /dev/urandom >"$W/f1"
 	head -c $((100 * 1024 * 1024)) /dev/urandom >"$W/f100"
@@ -304,7 +278,7 @@ ftps_explicit_head()
 ftps_explicit_body()
 {
 	ftp_up explicit
-	ftp_open explicit
+	ca_open ftp "$(json_ftp explicit)"
 	[ "$(jget tls)" = explicit ] || ca_fail "tls $(jget tls)"
 	api_expect 200 GET "/connections/$SID/files?path=$FTPD_HOME"
 	printf 'over tls\n' >"$W/small"
@@ -390,7 +364,7 @@ ftps_implicit_head()
 ftps_implicit_body()
 {
 	ftp_up implicit 'connect timeout 3s'
-	ftp_open implicit
+	ca_open ftp "$(json_ftp implicit)"
 	[ "$(jget tls)" = implicit ] || ca_fail "tls $(jget tls)"
 	api_expect 200 GET "/connections/$SID/files?path=$FTPD_HOME"
 	head -c 300000 /dev/urandom >"$W/small"
@@ -683,7 +657,7 @@ idle_drops()
 	FTPD_IDLE=2
 	export FTPD_IDLE
 	ftp_up "$1"
-	ftp_open "$1"
+	ca_open ftp "$(json_ftp "$1")"
 	H=$FTPD_HOME
 	printf 'one\n' >"$W/one"
 	# A worker that hangs fails the test rather than its time limit.

@@ -24,12 +24,6 @@ ssh_cleanup()
 	return 0
 }
 
-# Milliseconds since the epoch.
-now_ms()
-{
-	echo $(($(date +%s%N) / 1000000))
-}
-
 # Print the JSON that opens a session with password $1 on port $2.
 json_pw()
 {
@@ -52,26 +46,6 @@ json_key()
 		    '{host: "127.0.0.1", port: $port, username: $u,
 		    private_key: $k, name: "key"}'
 	fi
-}
-
-# Open a session with the password; sets SID.
-ssh_open()
-{
-	api_expect 201 POST /connections/ssh "$(json_pw)"
-	SID=$(jget session_id)
-	[ -n "$SID" ] && [ "$SID" != null ] ||
-	    ca_fail "no session_id in $(cat "$W/body")"
-}
-
-# Fail unless the last answer is an error with status $1 and code $2.
-expect_error()
-{
-	[ "$STATUS" = "$1" ] || ca_fail "status $STATUS, expected $1:" \
-	    "$(head -c 600 "$W/body")"
-	[ "$(jget code)" = "$2" ] || ca_fail "code '$(jget code)'," \
-	    "expected $2: $(head -c 600 "$W/body")"
-	[ "$(jget '.error | type')" = string ] ||
-	    ca_fail "no error sentence: $(head -c 600 "$W/body")"
 }
 
 # Run shell command $1 as the test user.
@@ -109,12 +83,6 @@ no_secrets_logged()
 		    ca_fail "a credential appears in the daemon log"
 	done
 	return 0
-}
-
-# Print the SHA-256 of file $1.
-sha()
-{
-	sha256sum <"$1" | cut -d' ' -f1
 }
 
 atf_test_case login_password cleanup

@@ -69,12 +69,6 @@ bench_exit()
 trap bench_exit EXIT
 trap 'exit 1' INT TERM
 
-# Milliseconds since the epoch.
-now_ms()
-{
-	echo $(($(date +%s%N) / 1000000))
-}
-
 # Print the summed PSS, in kB, of the processes whose PIDs are given.
 pss_kb()
 {

@@ -42,12 +42,6 @@ bench_exit()
 }
 trap bench_exit EXIT
 
-# Milliseconds since the epoch.
-now_ms()
-{
-	echo $(($(date +%s%N) / 1000000))
-}
-
 # Print MB/s (10^6 bytes) for $1 bytes in $2 milliseconds.
 mbps()
 {

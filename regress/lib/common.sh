@@ -420,3 +420,36 @@ header()
 		}
 		END { if (found) print v }'
 }
+
+# Open a session: POST JSON $2 to /connections/$1, expecting 201; sets
+# SID.
+ca_open()
+{
+	api_expect 201 POST "/connections/$1" "$2"
+	SID=$(jget session_id)
+	[ -n "$SID" ] && [ "$SID" != null ] ||
+	    ca_fail "no session_id in $(cat "$W/body")"
+}
+
+# Fail unless the last answer is an error with status $1 and code $2.
+expect_error()
+{
+	[ "$STATUS" = "$1" ] || ca_fail "status $STATUS, expected $1:" \
+	    "$(head -c 600 "$W/body")"
+	[ "$(jget code)" = "$2" ] || ca_fail "code '$(jget code)'," \
+	    "expected $2: $(head -c 600 "$W/body")"
+	[ "$(jget '.error | type')" = string ] ||
+	    ca_fail "no error sentence: $(head -c 600 "$W/body")"
+}
+
+# Milliseconds since the epoch.
+now_ms()
+{
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# Print the SHA-256 of file $1.
+sha()
+{
+	sha256sum <"$1" | cut -d' ' -f1
+}

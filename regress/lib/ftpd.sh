@@ -27,6 +27,12 @@
 #	Kills the vsftpd that ftpd_start started, by its pid, waits for it
 #	and removes the home directory it created.  A cleanup routine, which
 #	does not see the body's variables, passes the DIR it gave ftpd_start.
+# ftpd_json [FIELDS]
+#	Prints the JSON that opens a session to it (passive, no TLS), with
+#	the fields of the JSON object FIELDS added or replaced.
+# ftp_open [FIELDS]
+#	Opens that session through the daemon (lib/common.sh's ca_open);
+#	sets SID.
 
 FTPD_USER=catftp
 # Fixed, so that tests running at the same time agree on it.
@@ -250,4 +256,17 @@ ftpd_stop()
 		;;
 	esac
 	return 0
+}
+
+ftpd_json()
+{
+	jq -cn --arg u "$FTPD_USER" --arg p "$FTPD_PASS" \
+	    --argjson port "$FTPD_PORT" --argjson x "${1:-null}" \
+	    '{host: "127.0.0.1", port: $port, username: $u, password: $p} +
+	    $x'
+}
+
+ftp_open()
+{
+	ca_open ftp "$(ftpd_json "$1")"
 }

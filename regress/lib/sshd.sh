@@ -20,6 +20,12 @@
 #	is skipped.
 # sshd_stop
 #	Kills the sshd that sshd_start started, by its pid, and waits for it.
+# sshd_json [FIELDS]
+#	Prints the JSON that opens a password session to it, with the
+#	fields of the JSON object FIELDS added or replaced.
+# ssh_open [FIELDS]
+#	Opens that session through the daemon (lib/common.sh's ca_open);
+#	sets SID.
 
 SSHD_USER=catest
 # Fixed, so that tests running at the same time agree on it.
@@ -164,4 +170,17 @@ sshd_stop()
 		_n=$((_n + 1))
 	done
 	SSHD_PID=
+}
+
+sshd_json()
+{
+	jq -cn --arg u "$SSHD_USER" --arg p "$SSHD_PASS" \
+	    --argjson port "$SSHD_PORT" --argjson x "${1:-null}" \
+	    '{host: "127.0.0.1", port: $port, username: $u, password: $p} +
+	    $x'
+}
+
+ssh_open()
+{
+	ca_open ssh "$(sshd_json "$1")"
 }
