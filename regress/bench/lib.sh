@@ -21,16 +21,13 @@ rss_total()
 }
 
 # Sample rss_total every 0.2 s into $W/rss.$1 until rss_growth stops it
-# (one hour at most).  Each sampler has its own stop file, so that one
-# still sleeping cannot miss its stop when the next one starts.
-RSS_N=0
+# (one hour at most); its pid is RSS_PID.
+RSS_PID=
 rss_sampler()
 {
-	RSS_N=$((RSS_N + 1))
-	_stop=$W/rss.stop.$RSS_N
 	(
 		_n=0
-		while [ ! -e "$_stop" ] && [ $_n -lt 18000 ]; do
+		while [ $_n -lt 18000 ]; do
 			rss_total
 			sleep 0.2
 			_n=$((_n + 1))
@@ -39,12 +36,24 @@ rss_sampler()
 	RSS_PID=$!
 }
 
-# Stop the sampler of set $1; print the growth in MiB of its maximum over
-# the baseline $2 kB.
+# Stop the sampler (also what a benchmark's exit does); quiet when none
+# runs.
+rss_stop()
+{
+	[ -n "$RSS_PID" ] || return 0
+	kill "$RSS_PID" 2>/dev/null
+	wait "$RSS_PID" 2>/dev/null
+	RSS_PID=
+	return 0
+}
+
+# Stop the sampler of set $1; set RSS_GROW to the growth in MiB of its
+# maximum over the baseline $2 kB.  Not in a subshell: it must clear
+# RSS_PID, so that no later kill names a pid that is no longer ours.
 rss_growth()
 {
-	touch "$W/rss.stop.$RSS_N"
-	wait "$RSS_PID" 2>/dev/null
-	awk -v base="$2" 'BEGIN { max = base } $1 > max { max = $1 }
-	    END { printf "%.1f", (max - base) / 1024 }' "$W/rss.$1"
+	rss_stop
+	RSS_GROW=$(awk -v base="$2" 'BEGIN { max = base }
+	    $1 + 0 > max { max = $1 + 0 }
+	    END { printf "%.1f", (max - base) / 1024 }' "$W/rss.$1")
 }

@@ -32,6 +32,7 @@ cd "$tmp" || exit 1
 RD=
 bench_exit()
 {
+	rss_stop
 	ca_cleanup
 	[ -n "$RD" ] && rm -rf "$RD"
 	cd /
@@ -99,7 +100,8 @@ bench_coreastrad()
 	base=$(rss_total)
 	rss_sampler dl
 	ms=$(timed "curl -sf -o '$tmp/ca.dl' '$u/files/content?path=$RD/src'")
-	CA_DL_GROW=$(rss_growth dl "$base")
+	rss_growth dl "$base"
+	CA_DL_GROW=$RSS_GROW
 	same "$tmp/src" "$tmp/ca.dl"
 	rm -f "$tmp/ca.dl"
 	CA_DL=$(mbps "$SIZE" "$ms")
@@ -108,7 +110,8 @@ bench_coreastrad()
 	rss_sampler put
 	ms=$(timed "curl -sf -o /dev/null -T '$tmp/src' \
 	    '$u/files/content?path=$RD/ca.put'")
-	CA_PUT_GROW=$(rss_growth put "$base")
+	rss_growth put "$base"
+	CA_PUT_GROW=$RSS_GROW
 	same "$tmp/src" "$RD/ca.put"
 	rm -f "$RD/ca.put"
 	CA_PUT=$(mbps "$SIZE" "$ms")
@@ -117,7 +120,8 @@ bench_coreastrad()
 	rss_sampler post
 	ms=$(timed "curl -sf -o /dev/null -F 'path=$RD' \
 	    -F 'file=@$tmp/src;filename=ca.post' '$u/upload'")
-	CA_POST_GROW=$(rss_growth post "$base")
+	rss_growth post "$base"
+	CA_POST_GROW=$RSS_GROW
 	same "$tmp/src" "$RD/ca.post"
 	rm -f "$RD/ca.post"
 	CA_POST=$(mbps "$SIZE" "$ms")

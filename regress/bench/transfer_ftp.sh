@@ -35,6 +35,7 @@ chmod 0755 "$tmp"
 cd "$tmp" || exit 1
 bench_exit()
 {
+	rss_stop
 	ca_cleanup
 	ftpd_stop "$tmp/ftpd"
 	cd /
@@ -104,7 +105,8 @@ through_ca()
 		rss_sampler run
 		_ms=$(timed "$1")
 		[ -n "$_ms" ] || atf_fail "failed: $1"
-		_gr="$_gr $(rss_growth run "$_base")"
+		rss_growth run "$_base"
+		_gr="$_gr $RSS_GROW"
 		sh -c "$2" || atf_fail "check failed: $2"
 		sh -c "$3"
 		_sp="$_sp $(mbps "$SIZE" "$_ms")"
