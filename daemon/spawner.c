@@ -2,8 +2,9 @@
  * The spawner: a child of the parent that loads and initialises the
  * workers' libraries once (OpenSSL, libssh2, libcurl), then forks a
  * worker for every session the parent asks for.  A worker exec'd on
- * its own pays about 0.8 MiB of private memory for relocated library
- * data and library state; forked from here, it shares those pages.
+ * its own pays about 1.4 MiB more for relocated library data and
+ * library state (regress/bench/capacity.sh); forked from here, it
+ * shares those pages.
  *
  * The parent must still be the worker's parent (it reaps it and tells
  * a sandbox kill from a crash), so the spawner forks twice: the middle
