@@ -421,6 +421,16 @@ header()
 		END { if (found) print v }'
 }
 
+# Print the JSON that opens a session to 127.0.0.1 port $3 as user $1
+# with password $2, with the fields of the JSON object $4 added.
+ca_login_json()
+{
+	jq -cn --arg u "$1" --arg p "$2" --argjson port "$3" \
+	    --argjson x "${4:-null}" \
+	    '{host: "127.0.0.1", port: $port, username: $u, password: $p} +
+	    $x'
+}
+
 # Open a session: POST JSON $2 to /connections/$1, expecting 201; sets
 # SID.
 ca_open()

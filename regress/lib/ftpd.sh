@@ -260,10 +260,7 @@ ftpd_stop()
 
 ftpd_json()
 {
-	jq -cn --arg u "$FTPD_USER" --arg p "$FTPD_PASS" \
-	    --argjson port "$FTPD_PORT" --argjson x "${1:-null}" \
-	    '{host: "127.0.0.1", port: $port, username: $u, password: $p} +
-	    $x'
+	ca_login_json "$FTPD_USER" "$FTPD_PASS" "$FTPD_PORT" "$1"
 }
 
 ftp_open()

@@ -174,10 +174,7 @@ sshd_stop()
 
 sshd_json()
 {
-	jq -cn --arg u "$SSHD_USER" --arg p "$SSHD_PASS" \
-	    --argjson port "$SSHD_PORT" --argjson x "${1:-null}" \
-	    '{host: "127.0.0.1", port: $port, username: $u, password: $p} +
-	    $x'
+	ca_login_json "$SSHD_USER" "$SSHD_PASS" "$SSHD_PORT" "$1"
 }
 
 ssh_open()
