@@ -988,13 +988,39 @@ api_chan_write(struct bufferevent *bev, void *arg)
 	}
 }
 
+/*
+ * A worker that refuses an upload writes its result and closes the
+ * channel while we may still be writing upload bytes: our write then
+ * fails (EPIPE) before libevent has read the result.  Move what the
+ * socket still holds into the input, bounded by two records' worth.
+ */
+static void
+api_chan_drain(struct client *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->c_chan);
+	char		 buf[16384];
+	ssize_t		 n;
+	size_t		 i;
+	int		 fd = bufferevent_getfd(c->c_chan);
+
+	/* A bufferevent keeps its input's end frozen to all but itself. */
+	evbuffer_unfreeze(in, 0);
+	for (i = 0; i < 2 * DC_MAX_RECORD / sizeof(buf) + 1; i++) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0 || evbuffer_add(in, buf, n) == -1)
+			break;
+	}
+	evbuffer_freeze(in, 0);
+}
+
 static void
 api_chan_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct client	*c = arg;
 
-	(void)what;
 	(void)bev;
+	if (what & BEV_EVENT_ERROR)
+		api_chan_drain(c);
 	if (api_chan_take(c) == -1 || c->c_result_seen || c->c_chan == NULL)
 		return;
 	/* The worker went away without a result. */

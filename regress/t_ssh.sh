@@ -669,6 +669,45 @@ upload_interrupted_cleanup()
 	ssh_cleanup
 }
 
+atf_test_case upload_refused cleanup
+upload_refused_head()
+{
+	atf_set descr "an upload the server refuses at once gets its own" \
+	    "error, also while the client is still sending"
+	atf_set timeout 300
+}
+upload_refused_body()
+{
+	ssh_up 'max file size none'
+	remote_dir
+	ssh_open
+	# The worker answers and closes the data channel while the front
+	# still has megabytes to send it: the answer must not be lost.
+	head -c $((16 * 1024 * 1024)) /dev/urandom >"$W/big"
+	n=0
+	while [ $n -lt 5 ]; do
+		st=$(curl -s -o "$W/body" -w '%{http_code}' --max-time 60 \
+		    -T "$W/big" \
+		    "$CA_URL/connections/$SID/files/content?path=$RD/no/x$n")
+		[ "$st" = 404 ] || ca_fail "PUT into a missing directory," \
+		    "try $n: $st $(cat "$W/body")"
+		[ "$(jget code)" = not_found ] || ca_fail "PUT code $(jget code)"
+		st=$(curl -s -o "$W/body" -w '%{http_code}' --max-time 60 \
+		    -F "path=$RD/no/y$n" -F "file=@$W/big;filename=y$n" \
+		    "$CA_URL/connections/$SID/upload")
+		[ "$st" = 404 ] || ca_fail "POST into a missing directory," \
+		    "try $n: $st $(cat "$W/body")"
+		n=$((n + 1))
+	done
+	[ -e "$RD/no" ] && ca_fail "$RD/no was made"
+	api_expect 200 POST "/connections/$SID/execute" '{"command": "echo ok"}'
+	ca_stop
+}
+upload_refused_cleanup()
+{
+	ssh_cleanup
+}
+
 atf_test_case session_limit cleanup
 session_limit_head()
 {
@@ -915,6 +954,7 @@ atf_init_test_cases()
 	atf_add_test_case browse
 	atf_add_test_case transfer
 	atf_add_test_case upload_interrupted
+	atf_add_test_case upload_refused
 	atf_add_test_case session_limit
 	atf_add_test_case worker_crash
 	atf_add_test_case worker_sandbox
