@@ -34,6 +34,7 @@
 #define FRONT_FEED_MAX		(64 * 1024)
 #define FRONT_WRITE_TIMEOUT	60
 #define FRONT_BODY_TIMEOUT	60
+#define FRONT_LINGER_TIME	2	/* seconds before a lingering close */
 
 struct front_env	*front_env;
 
@@ -374,12 +375,60 @@ front_read_more(struct client *c)
 	front_feed(c);
 }
 
+/* Wipe and drop what the client sent (it may hold credentials). */
+static void
+front_discard(struct client *c)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->c_bev);
+	struct evbuffer_iovec	 v;
+	int			 i;
+
+	/* Bounded by the input: every turn drops one chunk. */
+	for (i = 0; i < 10000; i++) {
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+			break;
+		explicit_bzero(v.iov_base, v.iov_len);
+		evbuffer_drain(in, v.iov_len);
+	}
+}
+
+/*
+ * Close a connection whose request was answered before all of it
+ * arrived (an error in mid-upload, a body too large).  Closing at once
+ * with unread bytes would reset the connection, and the reset can
+ * destroy the answer before the client reads it.  Instead end our
+ * side, then read and drop what still comes until the client closes or
+ * FRONT_LINGER_TIME passes.
+ */
+static void
+front_linger(struct client *c)
+{
+	struct timeval	 tv = { FRONT_LINGER_TIME, 0 };
+
+	api_client_gone(c);
+	if (shutdown(bufferevent_getfd(c->c_bev), SHUT_WR) == -1) {
+		front_client_free(c);
+		return;
+	}
+	c->c_state = CL_LINGER;
+	front_discard(c);
+	bufferevent_disable(c->c_bev, EV_WRITE);
+	bufferevent_enable(c->c_bev, EV_READ);
+	front_timeouts(c, FRONT_LINGER_TIME);
+	evtimer_del(c->c_deadline);
+	evtimer_add(c->c_deadline, &tv);
+}
+
 static void
 front_readcb(struct bufferevent *bev, void *arg)
 {
 	struct client	*c = arg;
 
 	(void)bev;
+	if (c->c_state == CL_LINGER) {
+		front_discard(c);
+		return;
+	}
 	if (c->c_state == CL_HEAD)
 		front_deadline_start(c);
 	front_feed(c);
@@ -398,10 +447,12 @@ front_writecb(struct bufferevent *bev, void *arg)
 	if (c->c_state != CL_DONE ||
 	    evbuffer_get_length(bufferevent_get_output(bev)) > 0)
 		return;
-	if (c->c_closing)
+	if (!c->c_closing)
+		front_next_request(c);
+	else if (http_done(c->c_http))
 		front_client_free(c);
 	else
-		front_next_request(c);
+		front_linger(c);
 }
 
 static void

@@ -27,7 +27,8 @@ enum client_state {
 	CL_BODY,	/* reading a body for a JSON endpoint */
 	CL_WAIT,	/* waiting for the parent */
 	CL_STREAM,	/* a data channel operation is running */
-	CL_DONE		/* response queued, then next request or close */
+	CL_DONE,	/* response queued, then next request or close */
+	CL_LINGER	/* answered; reading what the client still sends */
 };
 
 struct route;

@@ -271,6 +271,50 @@ slow_client_cleanup()
 	ca_cleanup
 }
 
+atf_test_case early_answer cleanup
+early_answer_head()
+{
+	atf_set descr "a client still sending a body after its answer can" \
+	    "send on and reads the whole answer"
+	atf_set timeout 60
+}
+early_answer_body()
+{
+	ca_setup
+	ca_start
+
+	# The answer (404) comes after the head; the body keeps coming.
+	# Closing at once would reset the connection: the client's
+	# writes fail and the answer may be lost.  bash for /dev/tcp.
+	cat >"$W/early.sh" <<'EOS'
+exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 2
+printf 'PUT /connections/00000000-0000-4000-8000-000000000000/files/content?path=/x HTTP/1.1\r\nHost: t\r\nContent-Length: 67108864\r\n\r\n' >&3
+sleep 0.5
+head -c 8388608 /dev/zero >&3 || { echo "send failed: $?"; exit 1; }
+# Stop sending without closing: the answer still ends.
+timeout 10 cat <&3 >"$2" || { echo "no end of answer"; exit 1; }
+EOS
+	n=0
+	while [ $n -lt 3 ]; do
+		t0=$(now_ms)
+		out=$(bash "$W/early.sh" "$CA_PORT" "$W/resp") ||
+		    ca_fail "try $n: $out"
+		t1=$(now_ms)
+		head -n 1 "$W/resp" | grep -q '^HTTP/1.1 404 ' ||
+		    ca_fail "try $n: answer $(head -c 200 "$W/resp")"
+		grep -q session_not_found "$W/resp" ||
+		    ca_fail "try $n: body $(cat "$W/resp")"
+		echo "try $n: answer read in $((t1 - t0)) ms"
+		n=$((n + 1))
+	done
+	api_expect 200 GET /health
+	ca_stop
+}
+early_answer_cleanup()
+{
+	ca_cleanup
+}
+
 atf_test_case cors cleanup
 cors_head()
 {
@@ -452,6 +496,7 @@ atf_init_test_cases()
 	atf_add_test_case front_restart
 	atf_add_test_case http_errors
 	atf_add_test_case slow_client
+	atf_add_test_case early_answer
 	atf_add_test_case cors
 	atf_add_test_case security_headers
 	atf_add_test_case sigterm
