@@ -131,7 +131,7 @@ void
 front_respond(struct client *c, int status, const char *ctype,
     const char *body, size_t len, const char *extra)
 {
-	if (c->c_state == CL_DONE)
+	if (c->c_state == CL_DONE || c->c_state == CL_LINGER)
 		return;
 	front_head(c, status, ctype, (int64_t)len, extra);
 	if (len > 0 && (c->c_req == NULL ||

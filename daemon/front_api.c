@@ -1193,8 +1193,9 @@ api_dispatch_parent(struct peer *p, struct imsg *im)
 	    (im->hdr.type == IMSG_REP_OP_START))
 		fatalx("bad message %u from parent", im->hdr.type);
 	memcpy(&reqid, im->data, sizeof(reqid));
-	/* The client may have gone; its channel end just closes. */
-	if ((c = front_find(reqid)) == NULL || c->c_state == CL_DONE)
+	/* The client may be gone or answered; its channel end just closes. */
+	if ((c = front_find(reqid)) == NULL || c->c_state == CL_DONE ||
+	    c->c_state == CL_LINGER)
 		return;
 	switch (im->hdr.type) {
 	case IMSG_REP_HEALTH:
