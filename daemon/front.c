@@ -414,7 +414,7 @@ front_linger(struct client *c)
 	front_discard(c);
 	bufferevent_disable(c->c_bev, EV_WRITE);
 	bufferevent_enable(c->c_bev, EV_READ);
-	front_timeouts(c, FRONT_LINGER_TIME);
+	/* The deadline alone bounds the linger, however the client reads. */
 	evtimer_del(c->c_deadline);
 	evtimer_add(c->c_deadline, &tv);
 }
